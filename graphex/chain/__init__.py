@@ -1,0 +1,1 @@
+"""graphex.chain package."""

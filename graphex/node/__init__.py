@@ -1,0 +1,1 @@
+"""The node layer: block production, fork database, pending pool, storage and p2p."""
