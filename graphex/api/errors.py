@@ -73,7 +73,7 @@ class InvalidRequest(ApiError):
 class LimitExceeded(InvalidRequest):
     """A request exceeds a named transport limit; the message names the limit and the values."""
 
-    def __init__(self, limit_name: str, value: int, limit: int, what: str = "") -> None:
+    def __init__(self, limit_name: str, value: int | str, limit: int, what: str = "") -> None:
         detail = f" ({what})" if what else ""
         super().__init__(f"request exceeds {limit_name}: {value} > {limit}{detail}")
         self.limit_name = limit_name
@@ -172,7 +172,7 @@ def _apply_mapper(exc: Exception, method: str, mapper: ErrorMapper | None) -> Ap
         return None
     try:
         mapped = mapper(exc)
-    except Exception:  # noqa: BLE001 - a broken mapper must not break the connection
+    except Exception:  # a broken mapper must not break the connection
         log.exception("API error mapper failed on %r from %s", exc, method)
         return None
     return mapped if isinstance(mapped, ApiError) else None

@@ -35,7 +35,9 @@ from .codec import (
     BYTES,
     STRING,
     PairCodec,
+    OBJECT_ID,
 )
+from .ids import ObjectId
 
 S = TypeVar("S", bound=msgspec.Struct)
 
@@ -194,6 +196,8 @@ def _build(tp: Any) -> Codec[Any]:
                     raise TypeError(f"EXT needs a struct, got {base!r}")
                 return ExtensionCodec(inner)
         return codec_of(base)
+    if tp is ObjectId:
+        return OBJECT_ID
     if tp is bool:
         return BOOL
     if tp is str:

@@ -120,13 +120,12 @@ def test_slot_time_after_maintenance_block_skips_slots() -> None:
 
 
 def test_slot_at_time() -> None:
-    kw = {"head_block_num": 7}
-    assert slot_at_time(1001, 999, 3, **kw) == 0  # before slot 1 (1002)
-    assert slot_at_time(1002, 999, 3, **kw) == 1
-    assert slot_at_time(1004, 999, 3, **kw) == 1
-    assert slot_at_time(1005, 999, 3, **kw) == 2
-    assert slot_at_time(1011, 999, 3, **kw) == 4
-    assert slot_at_time(0, 999, 3, **kw) == 0
+    assert slot_at_time(1001, 999, 3, head_block_num=7) == 0  # before slot 1 (1002)
+    assert slot_at_time(1002, 999, 3, head_block_num=7) == 1
+    assert slot_at_time(1004, 999, 3, head_block_num=7) == 1
+    assert slot_at_time(1005, 999, 3, head_block_num=7) == 2
+    assert slot_at_time(1011, 999, 3, head_block_num=7) == 4
+    assert slot_at_time(0, 999, 3, head_block_num=7) == 0
 
 
 def test_slot_at_time_after_maintenance_block() -> None:
@@ -136,11 +135,15 @@ def test_slot_at_time_after_maintenance_block() -> None:
 
 
 @given(st.integers(1, 2**32), st.integers(1, 30), st.integers(1, 10_000), st.booleans())
-def test_slot_at_time_inverts_slot_time(head_s: int, interval_s: int, slot: int, maint: bool) -> None:
+def test_slot_at_time_inverts_slot_time(
+    head_s: int, interval_s: int, slot: int, maint: bool
+) -> None:
     t = slot_time(head_s, interval_s, slot, head_block_num=9, head_is_maintenance_block=maint)
-    kw = {"head_block_num": 9, "head_is_maintenance_block": maint}
-    assert slot_at_time(t, head_s, interval_s, **kw) == slot
-    assert slot_at_time(t + interval_s - 1, head_s, interval_s, **kw) == slot
+    for when_s in (t, t + interval_s - 1):
+        found = slot_at_time(
+            when_s, head_s, interval_s, head_block_num=9, head_is_maintenance_block=maint
+        )
+        assert found == slot
 
 
 def test_slot_time_refuses_bad_interval() -> None:

@@ -196,12 +196,12 @@ def test_too_old_block_is_refused() -> None:
 def test_pruning_on_head_advance_and_set_max_size() -> None:
     db = fresh(max_size=3)
     chain(db, 1, 6, "a")
-    assert sorted(i.num for n in range(0, 7) for i in db.fetch_by_number(n)) == [3, 4, 5, 6]
+    assert sorted(i.num for n in range(7) for i in db.fetch_by_number(n)) == [3, 4, 5, 6]
     db.set_max_size(1)
-    assert [n for n in range(0, 7) if db.fetch_by_number(n)] == [5, 6]
+    assert [n for n in range(7) if db.fetch_by_number(n)] == [5, 6]
     db.set_max_size(10)
     db.push(item(7))
-    assert [n for n in range(0, 8) if db.fetch_by_number(n)] == [5, 6, 7]
+    assert [n for n in range(8) if db.fetch_by_number(n)] == [5, 6, 7]
     with pytest.raises(ValueError):
         db.set_max_size(0)
 

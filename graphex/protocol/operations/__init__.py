@@ -2,7 +2,9 @@
 
 Operation ids 0–77 are BitShares' own (``reference/bitshares.md`` §7.1); graphex's new operations
 take ids from 100 up. Each class declares ``op_id``, the field naming its fee payer, and which
-accounts' active/owner authorities it needs. Importing this package registers every operation.
+accounts' active/owner authorities it needs. Importing this package registers every operation;
+BitShares operations graphex does not implement stay unregistered, so decoding one fails with
+"unknown or unsupported operation id N".
 """
 
 from .base import OPERATION, OPERATION_RESULT, Operation, OperationResult, op_class, registered_ops
@@ -17,13 +19,46 @@ from .asset import (
     AssetUpdate,
     AssetUpdateIssuer,
 )
+from .committee import (
+    CommitteeMemberCreate,
+    CommitteeMemberUpdate,
+    CommitteeMemberUpdateGlobalParameters,
+)
+from .market import (
+    BidCollateral,
+    CallOrderUpdate,
+    CallOrderUpdateOptions,
+    CreateTakeProfitOrderAction,
+    ExecuteBid,
+    FillOrder,
+    LimitOrderCancel,
+    LimitOrderCreate,
+    LimitOrderCreateOptions,
+    LimitOrderUpdate,
+)
 from .proposal import OpWrapper, ProposalCreate, ProposalDelete, ProposalUpdate
+from .smartcoin import (
+    AssetGlobalSettle,
+    AssetPublishFeed,
+    AssetPublishFeedExtensions,
+    AssetSettle,
+    AssetSettleCancel,
+    AssetUpdateBitasset,
+    AssetUpdateFeedProducers,
+)
 from .transfer import Transfer
+from .witness import WitnessCreate, WitnessUpdate
 
 __all__ = [
     "OPERATION", "OPERATION_RESULT", "Operation", "OperationResult", "op_class", "registered_ops",
     "AccountCreate", "AccountUpdate", "AccountUpgrade", "AssetClaimFees", "AssetClaimPool",
-    "AssetCreate", "AssetFundFeePool", "AssetIssue", "AssetReserve", "AssetUpdate",
-    "AssetUpdateIssuer", "OpWrapper", "ProposalCreate", "ProposalDelete", "ProposalUpdate",
-    "Transfer",
+    "AssetCreate", "AssetFundFeePool", "AssetGlobalSettle", "AssetIssue", "AssetPublishFeed",
+    "AssetPublishFeedExtensions", "AssetReserve", "AssetSettle", "AssetSettleCancel",
+    "AssetUpdate", "AssetUpdateBitasset", "AssetUpdateFeedProducers", "AssetUpdateIssuer",
+    "BidCollateral", "CallOrderUpdate", "CallOrderUpdateOptions", "CommitteeMemberCreate",
+    "CommitteeMemberUpdate", "CommitteeMemberUpdateGlobalParameters",
+    "CreateTakeProfitOrderAction", "ExecuteBid", "FillOrder", "LimitOrderCancel",
+    "LimitOrderCreate", "LimitOrderCreateOptions", "LimitOrderUpdate", "OpWrapper",
+    "ProposalCreate", "ProposalDelete", "ProposalUpdate", "Transfer", "WitnessCreate",
+    "WitnessUpdate",
 ]

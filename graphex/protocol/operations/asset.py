@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from ..bitasset import BitassetOptions
 from ..ids import ObjectId
 from ..struct import EXT, WireStruct
 from ..types import (
@@ -23,10 +24,6 @@ from ..types import (
 from .base import Operation, op_class
 
 
-class BitassetOptionsPlaceholder(WireStruct, frozen=True):
-    """Market-pegged asset options are a later issue; creating one is refused by the evaluator."""
-
-
 @op_class
 class AssetCreate(Operation, frozen=True):
     op_id = 10
@@ -37,7 +34,7 @@ class AssetCreate(Operation, frozen=True):
     symbol: str
     precision: UInt8
     common_options: AssetOptions
-    bitasset_opts: BitassetOptionsPlaceholder | None = None
+    bitasset_opts: BitassetOptions | None = None
     is_prediction_market: bool = False
     extensions: Extensions = ()
 

@@ -1,4 +1,8 @@
-"""proposal_create (22), proposal_update (23), proposal_delete (24)."""
+"""proposal_create (22), proposal_update (23), proposal_delete (24).
+
+Field orders are core's ``FC_REFLECT`` (core: protocol/proposal.hpp): ``fee`` comes first in all
+three, although core *declares* ``fee_paying_account`` before ``fee`` in update and delete.
+"""
 
 from __future__ import annotations
 
@@ -34,8 +38,8 @@ class ProposalUpdate(Operation, frozen=True):
     op_id = 23
     fee_payer_field = "fee_paying_account"
 
-    fee_paying_account: AccountId
     fee: Asset
+    fee_paying_account: AccountId
     proposal: ProposalId
     active_approvals_to_add: Annotated[tuple[AccountId, ...], SET] = ()
     active_approvals_to_remove: Annotated[tuple[AccountId, ...], SET] = ()
@@ -60,9 +64,9 @@ class ProposalDelete(Operation, frozen=True):
     op_id = 24
     fee_payer_field = "fee_paying_account"
 
+    fee: Asset
     fee_paying_account: AccountId
     using_owner_authority: bool
-    fee: Asset
     proposal: ProposalId
     extensions: Extensions = ()
 

@@ -1,0 +1,1 @@
+"""Evaluators (being written)."""

@@ -1,0 +1,63 @@
+"""State invariants, checked after every block in tests and on demand by ``graphex check``.
+
+- Supply conservation: for every asset, the sum of balances and of every other place an asset can
+  be held (fees pending in account statistics, fee pools, accumulated fees, and whatever later
+  modules register in :data:`HOLDINGS`) equals the asset's ``current_supply``.
+- No balance is negative; no supply exceeds the asset's maximum supply.
+
+A violation is a bug, never bad input: it raises :class:`InvariantError`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+from ..protocol import ids
+from ..protocol.ids import ObjectId
+from .invariant import InvariantError
+from .objects import AccountBalance, AccountStatistics, AssetDynamicData, AssetObject
+from .state import ChainState
+
+Holding = tuple[ObjectId, int]
+HOLDINGS: list[Callable[[ChainState], Iterable[Holding]]] = []
+"""Functions yielding (asset id, amount) held outside balances, registered by later modules."""
+
+
+def foundation_holdings(state: ChainState) -> Iterable[Holding]:
+    for stats in state.db.table(AccountStatistics):
+        if stats.pending_fees:
+            yield ids.CORE_ASSET, stats.pending_fees
+    for asset in state.db.table(AssetObject):
+        dyn = state.asset_dynamic(asset)
+        if dyn.fee_pool:
+            yield ids.CORE_ASSET, dyn.fee_pool
+        if dyn.accumulated_fees:
+            yield asset.id, dyn.accumulated_fees
+
+
+def check_invariants(state: ChainState) -> None:
+    """Raise InvariantError naming the first broken invariant and its values."""
+    held: dict[ObjectId, int] = defaultdict(int)
+    for balance in state.db.table(AccountBalance):
+        if balance.balance < 0:
+            raise InvariantError(
+                f"negative balance: {balance.owner} holds {balance.balance} of {balance.asset_type}"
+            )
+        held[balance.asset_type] += balance.balance
+    for source in (foundation_holdings, *HOLDINGS):
+        for asset_id, amount in source(state):
+            if amount < 0:
+                raise InvariantError(f"negative holding of {amount} in {asset_id}")
+            held[asset_id] += amount
+    for asset in state.db.table(AssetObject):
+        dyn = state.db.get(asset.dynamic_asset_data_id, AssetDynamicData)
+        if held.get(asset.id, 0) != dyn.current_supply:
+            raise InvariantError(
+                f"supply not conserved for {asset.symbol} ({asset.id}): holdings add up to "
+                f"{held.get(asset.id, 0)}, current_supply is {dyn.current_supply}"
+            )
+        if dyn.current_supply > asset.options.max_supply:
+            raise InvariantError(
+                f"{asset.symbol} supply {dyn.current_supply} exceeds max {asset.options.max_supply}"
+            )
