@@ -110,8 +110,6 @@ class Node:
             apply_block(self.state, block, skip_authority=True)
             if progress is not None:
                 progress(num, head)
-        if replay and head:
-            self._snapshot()
         self.state.db.set_max_undo(MAX_UNDO_BLOCKS)
         self.fork_db.reset(ForkItem(self.state.head_id, bytes(20), self.state.head_num, None)
                            if self.state.head_num else
