@@ -479,6 +479,21 @@ class Database:
     def next_instance(self, cls: type[Object]) -> int:
         return self._table(cls).next_instance
 
+    def next_instances(self) -> dict[Kind, int]:
+        """Every table's next instance number (saved with snapshots)."""
+        return {kind: table.next_instance for kind, table in self._tables.items()}
+
+    def restore_next_instances(self, counters: dict[Kind, int]) -> None:
+        """Set tables' next instance numbers (loading a snapshot; never below a live id)."""
+        for kind, value in counters.items():
+            table = self._tables.get(kind)
+            if table is None:
+                raise UnregisteredType(f"no table registered for kind {kind}")
+            table.next_instance = max(table.next_instance, value)
+
+    def registered_classes(self) -> list[type[Object]]:
+        return [table.cls for table in self._tables.values()]
+
     def index(self, cls: type[T], name: str) -> UniqueIndex[T] | OrderedIndex[T]:
         for ix in self._table(cls).indexes:
             if ix.name == name:

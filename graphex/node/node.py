@@ -183,14 +183,15 @@ class Node:
         if item.block_id == old_head.block_id:
             return False
         pending = self._drop_pending()
+        popped: list[SignedTransaction] = []
         try:
             if block.previous == self.state.head_id:
                 self._apply_and_keep(block, new_id)
             else:
-                self._switch_fork(item)
+                popped = self._switch_fork(item)
         finally:
             self._open_pending()
-            self._reapply(pending)
+            self._reapply([*popped, *(p.tx for p in pending)])
         return True
 
     def _apply_and_keep(self, block: SignedBlock, new_id: bytes) -> None:
@@ -203,7 +204,9 @@ class Node:
             session.push()
         self._after_block(block, new_id)
 
-    def _switch_fork(self, new_head: ForkItem) -> None:
+    def _switch_fork(self, new_head: ForkItem) -> list[SignedTransaction]:
+        """Pop to the fork point and apply the new branch; returns the popped blocks'
+        transactions (to go back to pending, as BitShares does)."""
         new_branch, old_branch = self.fork_db.fetch_branches(new_head.block_id, self.state.head_id)
         log.info("switching fork: popping %d blocks, applying %d", len(old_branch), len(new_branch))
         for _ in old_branch:
@@ -225,14 +228,15 @@ class Node:
                     self._apply_and_keep(old.data, old.block_id)  # type: ignore[arg-type]
                 self.fork_db.set_head(old_branch[0].block_id)
                 raise
+        return [tx for old in reversed(old_branch) for tx in old.data.transactions]  # type: ignore[attr-defined]
 
     def _signers(self, tx: SignedTransaction) -> Sequence[PublicKey]:
         return self.recover(tx)
 
-    def _reapply(self, pending: list[PendingTx]) -> None:
-        for p in pending:
+    def _reapply(self, txs: Sequence[SignedTransaction]) -> None:
+        for tx in txs:
             try:
-                self.push_transaction(p.tx)
+                self.push_transaction(tx)
             except ChainError:
                 continue
 
@@ -262,9 +266,16 @@ class Node:
             self._snapshot()
         finally:
             self._open_pending()
-            self._reapply(pending)
+            self._reapply([p.tx for p in pending])
 
     # -- reads ---------------------------------------------------------------------------------
+    def state_block(self, num: int) -> SignedBlock:
+        """Block ``num`` of the chain from the block log."""
+        raw = self.store.block(num)
+        if raw is None:
+            raise NodeError(f"no block {num} in the block log (head {self.state.head_num})")
+        return _BLOCK.unpack(raw)
+
     def head_state_hash(self) -> bytes:
         """The state hash of the head block (without pending transactions)."""
         pending = self._drop_pending()
@@ -272,7 +283,7 @@ class Node:
             return self.state.state_hash()
         finally:
             self._open_pending()
-            self._reapply(pending)
+            self._reapply([p.tx for p in pending])
 
 
 _ = transaction_id_of

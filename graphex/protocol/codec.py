@@ -88,7 +88,7 @@ def json_int(j: Json, what: str, lo: int, hi: int) -> int:
     if isinstance(j, str):
         text = j.strip()
         body = text[1:] if text[:1] in "+-" else text
-        if not body.isdigit() or len(body) > 40:
+        if not (body.isascii() and body.isdigit()) or len(body) > 40:
             raise JsonFormError(f"{what}: expected an integer, got {j!r}")
         j = int(text)
     if not isinstance(j, int):

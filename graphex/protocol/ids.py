@@ -30,7 +30,7 @@ class ObjectId(NamedTuple):
     @classmethod
     def parse(cls, text: str) -> ObjectId:
         parts = text.split(".") if isinstance(text, str) else []
-        if len(parts) != 3 or not all(p.isdigit() and len(p) <= 15 for p in parts):
+        if len(parts) != 3 or not all(p.isascii() and p.isdigit() and len(p) <= 15 for p in parts):
             raise ObjectIdError(f"invalid object id {text!r}: expected 'space.type.instance'")
         space, type_, instance = (int(p) for p in parts)
         if space > 255 or type_ > 255 or instance > INSTANCE_MAX:

@@ -69,6 +69,14 @@ class StructCodec(Codec[S]):
         self.fields = fields  # (attribute, json name, codec, optional)
         self.writers = [(attr, codec.write) for attr, _, codec, _ in fields]
         self.readers = [codec.read for _, _, codec, _ in fields]
+        self.attrs = [attr for attr, _, _, _ in fields]
+        # keyword-only structs (chain objects) cannot take positional arguments
+        self.positional = len(getattr(cls, "__match_args__", ())) == len(fields)
+
+    def build(self, values: list[Any]) -> S:
+        if self.positional:
+            return self.cls(*values)
+        return self.cls(**dict(zip(self.attrs, values)))
 
     def write(self, out: bytearray, value: S) -> None:
         for attr, write in self.writers:
@@ -79,7 +87,7 @@ class StructCodec(Codec[S]):
         for read in self.readers:
             item, pos = read(data, pos)
             values.append(item)
-        return self.cls(*values), pos
+        return self.build(values), pos
 
     def to_json(self, value: S) -> Json:
         out = {}
@@ -110,7 +118,7 @@ class StructCodec(Codec[S]):
             except (TypeError, ValueError, OverflowError) as exc:
                 raise JsonFormError(f"{self.name}.{json_name}: {exc}") from None
         try:
-            return self.cls(*values)
+            return self.build(values)
         except (TypeError, ValueError) as exc:
             raise JsonFormError(f"{self.name}: {exc}") from None
 
@@ -149,7 +157,7 @@ class ExtensionCodec(Codec[S]):
                 raise DecodeError(f"{self.name}: bad field index {index} before offset {pos}")
             values[index], pos = self.codecs[index].inner.read(data, pos)  # type: ignore[attr-defined]
             last = index
-        return self.inner.cls(*values), pos
+        return self.inner.build(values), pos
 
     def to_json(self, value: S) -> Json:
         return self.inner.to_json(value)

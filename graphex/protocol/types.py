@@ -101,7 +101,7 @@ class VoteIdCodec(c.Codec[int]):
 
     def from_json(self, j: c.Json) -> int:
         parts = j.split(":") if isinstance(j, str) else []
-        if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        if len(parts) != 2 or not all(p.isascii() and p.isdigit() for p in parts):
             raise c.JsonFormError(f"vote id must be 'type:instance', got {j!r}")
         kind, instance = int(parts[0]), int(parts[1])
         if kind > 255 or instance >= 1 << 24:
