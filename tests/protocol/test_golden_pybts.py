@@ -18,7 +18,7 @@ from bitsharesbase.signedtransactions import Signed_Transaction as PySignedTrans
 from graphenebase import account as gph_account
 from graphenebase import ecdsa as gph_ecdsa
 
-import golden_cases
+from tests.protocol import golden_cases
 from graphex.protocol.codec import parse_time
 from graphex.protocol.operations import OPERATION
 from graphex.protocol.struct import codec_of, from_json, pack, to_json
