@@ -156,16 +156,20 @@ def seal_block(
     when_s: int,
     witness_key: PrivateKey,
     included: Sequence[ProcessedTransaction],
+    leaves: Sequence[bytes] | None = None,
 ) -> tuple[SignedBlock, bytes]:
     """Build and sign the block of already-applied transactions at slot time ``when_s`` for the
-    scheduled witness, then run the per-block bookkeeping; returns (block, id)."""
+    scheduled witness, then run the per-block bookkeeping; returns (block, id).
+
+    ``leaves`` may carry the transactions' merkle leaves when the caller has them already."""
     slot = slot_of(state, when_s)
     witness_id = scheduled_witness_at(state, when_s)
     if witness_id is None or slot_time_of(state, slot) != when_s:
         raise BlockError(f"{format_time(when_s)} is not a future slot time")
     if state.witness(witness_id).signing_key != witness_key.public_key:
         raise BlockError(f"the given key is not the signing key of scheduled witness {witness_id}")
-    leaves = [transaction_leaf(tx) for tx in included]
+    if leaves is None:
+        leaves = [transaction_leaf(tx) for tx in included]
     root = merkle_root(leaves)
     unsigned = SignedBlock(state.head_id, when_s, witness_id, root, (), bytes(65), ())
     signature = witness_key.sign_digest(header_digest(unsigned))

@@ -15,8 +15,9 @@ Invariants:
 - Iteration is deterministic: tables and ``all_objects`` in id order, ordered indexes by (key, id).
 
 Undo semantics:
-- A modified object is restored in place (same Python identity, fields re-assigned from its backup);
-  a removed object is re-inserted as the same object; a created object is dropped.
+- Undo restores values. An object live both before and after the undone state keeps its Python
+  identity (fields re-assigned from its backup); a removed object comes back as itself, or as its
+  backup copy if it was modified earlier in the same state; a created object is dropped.
 - Backups are shallow (``Object.snapshot``): inside ``modify`` assign new values to fields, never
   mutate a list/dict/struct field in place (or override ``snapshot``). Don't nest ``modify`` of one
   object.

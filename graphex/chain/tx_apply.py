@@ -143,9 +143,14 @@ def apply_transaction(
     signer_keys: Sequence[PublicKey] | None = None,
     *,
     skip_authority: bool = False,
+    raw: bytes | None = None,
 ) -> ProcessedTransaction:
-    """Apply ``tx``; on any refusal the state is exactly as before and a ChainError is raised."""
-    raw = unsigned_bytes(tx)
+    """Apply ``tx``; on any refusal the state is exactly as before and a ChainError is raised.
+
+    ``raw`` may carry the transaction's unsigned bytes when the caller has them already.
+    """
+    if raw is None:
+        raw = unsigned_bytes(tx)
     tx_id = hashlib.sha256(raw).digest()[:20]
     size = len(raw) + 1 + 65 * len(tx.signatures)
     with state.db.session() as session:

@@ -12,6 +12,7 @@ Every block is appended to the block log before the call returns; a snapshot is 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,8 +22,9 @@ from ..chain.block_apply import apply_block, scheduled_witness_at, seal_block, s
 from ..chain.errors import BlockError, ChainError
 from ..chain.genesis import Genesis
 from ..chain.state import ChainState, init_genesis
-from ..chain.tx_apply import apply_transaction, recover_signers, transaction_id_of
-from ..protocol.block import SignedBlock, block_id, block_num
+from ..chain.tx_apply import apply_transaction, recover_signers, transaction_id_of, unsigned_bytes
+from ..protocol.block import SignedBlock, SignedBlockHeader, block_id, block_num
+from ..protocol.codec import write_varint
 from ..protocol.ids import ObjectId
 from ..protocol.keys import PrivateKey, PublicKey
 from ..protocol.struct import codec_of
@@ -34,12 +36,37 @@ from .storage import BlockStore
 log = logging.getLogger(__name__)
 
 MAX_PENDING_TRANSACTIONS = 200_000
+BLOCK_HEADER_RESERVE_BYTES = 1_024
 MAX_UNDO_BLOCKS = 1_000
 GENESIS_META_KEY = "genesis"
 _BLOCK = codec_of(SignedBlock)
 
 BlockListener = Callable[[SignedBlock, bytes], None]
 TxListener = Callable[[SignedTransaction], None]
+
+
+_HEADER = codec_of(SignedBlockHeader)
+_RESULTS = codec_of(ProcessedTransaction).fields[-1][2]  # vector<operation_result>
+
+
+def processed_bytes(unsigned: bytes, processed: ProcessedTransaction) -> bytes:
+    """A processed transaction's bytes from its unsigned bytes (no second full encoding)."""
+    out = bytearray(unsigned)
+    write_varint(out, len(processed.signatures))
+    for sig in processed.signatures:
+        out += sig
+    _RESULTS.write(out, processed.operation_results)
+    return bytes(out)
+
+
+def block_bytes(block: SignedBlock, tx_raws: Sequence[bytes]) -> bytes:
+    """A block's bytes from its header and its transactions' bytes."""
+    out = bytearray()
+    _HEADER.write(out, block)
+    write_varint(out, len(tx_raws))
+    for raw in tx_raws:
+        out += raw
+    return bytes(out)
 
 
 class NodeError(Exception):
@@ -51,7 +78,7 @@ class PendingTx:
     tx: SignedTransaction
     tx_id: bytes
     processed: ProcessedTransaction
-    size: int
+    raw: bytes  # the processed transaction's bytes, as it goes into the block
 
 
 @dataclass
@@ -85,6 +112,8 @@ class Node:
         self.fork_db = ForkDatabase(MAX_UNDO_BLOCKS)
         self.pending: list[PendingTx] = []
         self.pending_ids: set[bytes] = set()
+        self.pending_bytes = 0
+        self.block_budget = 0
         self._pending_session = None  # type: ignore[var-annotated]
         self.block_listeners: list[BlockListener] = []
         self.tx_listeners: list[TxListener] = []
@@ -111,6 +140,7 @@ class Node:
             if progress is not None:
                 progress(num, head)
         self.state.db.set_max_undo(MAX_UNDO_BLOCKS)
+        self.block_budget = self.state.params.maximum_block_size - BLOCK_HEADER_RESERVE_BYTES
         self.fork_db.reset(ForkItem(self.state.head_id, bytes(20), self.state.head_num, None)
                            if self.state.head_num else
                            ForkItem(bytes(20), bytes(20), 0, None))
@@ -128,7 +158,7 @@ class Node:
             self._pending_session.undo()
             self._pending_session = None
         dropped, self.pending = self.pending, []
-        self.pending_ids = set()
+        self.pending_ids, self.pending_bytes = set(), 0
         return dropped
 
     def push_transaction(self, tx: SignedTransaction,
@@ -138,10 +168,18 @@ class Node:
             raise NodeError(
                 f"pending pool is full ({MAX_PENDING_TRANSACTIONS} transactions); retry later"
             )
+        unsigned = unsigned_bytes(tx)
+        if self.pending_bytes + len(unsigned) + 80 * len(tx.signatures) > self.block_budget:
+            raise NodeError(
+                f"the next block is full ({self.pending_bytes} bytes pending of "
+                f"{self.block_budget}); retry after the next block"
+            )
         keys = signer_keys if signer_keys is not None else self.recover(tx)
-        processed = apply_transaction(self.state, tx, keys)
-        tx_id = transaction_id_of(tx)
-        self.pending.append(PendingTx(tx, tx_id, processed, 0))
+        processed = apply_transaction(self.state, tx, keys, raw=unsigned)
+        tx_id = hashlib.sha256(unsigned).digest()[:20]
+        raw = processed_bytes(unsigned, processed)
+        self.pending.append(PendingTx(tx, tx_id, processed, raw))
+        self.pending_bytes += len(raw)
         self.pending_ids.add(tx_id)
         for listener in self.tx_listeners:
             listener(tx)
@@ -161,14 +199,17 @@ class Node:
         witness = scheduled_witness_at(self.state, when_s)
         if witness is None or witness not in self.config.witness_keys:
             raise BlockError(f"no local witness is scheduled at {when_s}")
+        pending = self.pending
         block, new_id = seal_block(
             self.state, when_s, self.config.witness_keys[witness],
-            [p.processed for p in self.pending],
+            [p.processed for p in pending],
+            [hashlib.sha256(p.raw).digest() for p in pending],
         )
         self._pending_session.push()  # type: ignore[union-attr]
         self._pending_session = None
-        self.pending, self.pending_ids = [], set()
-        self._after_block(block, new_id)
+        self.pending, self.pending_ids, self.pending_bytes = [], set(), 0
+        raw = block_bytes(block, [p.raw for p in pending])
+        self._after_block(block, new_id, raw)
         self._open_pending()
         return block
 
@@ -241,9 +282,9 @@ class Node:
                 continue
 
     # -- bookkeeping ---------------------------------------------------------------------------
-    def _after_block(self, block: SignedBlock, new_id: bytes) -> None:
+    def _after_block(self, block: SignedBlock, new_id: bytes, raw: bytes | None = None) -> None:
         num = self.state.head_num
-        self.store.append_block(num, new_id, _BLOCK.pack(block))
+        self.store.append_block(num, new_id, raw if raw is not None else _BLOCK.pack(block))
         if not self.fork_db.is_known(new_id):
             self.fork_db.push(ForkItem(new_id, block.previous, num, block))
         lib = self.state.dgp.last_irreversible_block_num

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any, ClassVar
 
 from ..codec import Codec, Json, JsonFormError, DecodeError, VariantCodec
@@ -79,6 +80,13 @@ class _LazyCodec(Codec[Any]):
 _OPERATION_CODECS: dict[int, Codec[Any]] = {}
 
 
+MAX_OPERATION_NESTING = 16
+"""Deepest nesting of operations in operations (proposals in proposals) a decoder accepts, so
+hostile input cannot exhaust the Python stack."""
+
+_nesting = threading.local()
+
+
 class _OperationVariant(VariantCodec[Operation]):
     def codec_for(self, tag: int) -> Codec[Any]:
         codec = self.codecs.get(tag)
@@ -86,10 +94,28 @@ class _OperationVariant(VariantCodec[Operation]):
             raise DecodeError(f"unknown or unsupported operation id {tag}")
         return codec
 
+    def _enter(self, error: type[ValueError]) -> int:
+        level: int = getattr(_nesting, "level", 0)
+        if level >= MAX_OPERATION_NESTING:
+            raise error(f"operations nested deeper than {MAX_OPERATION_NESTING} levels")
+        _nesting.level = level + 1
+        return level
+
+    def read(self, data: bytes, pos: int) -> tuple[Operation, int]:
+        level = self._enter(DecodeError)
+        try:
+            return super().read(data, pos)
+        finally:
+            _nesting.level = level
+
     def from_json(self, j: Json) -> Operation:
         if isinstance(j, list) and len(j) == 2 and isinstance(j[0], int) and j[0] not in self.codecs:
             raise JsonFormError(f"unknown or unsupported operation id {j[0]}")
-        return super().from_json(j)
+        level = self._enter(JsonFormError)
+        try:
+            return super().from_json(j)
+        finally:
+            _nesting.level = level
 
 
 OPERATION: VariantCodec[Operation] = _OperationVariant(
@@ -147,7 +173,8 @@ class _ResultCodec(VariantCodec[OperationResult]):
         return [value.which, self.codecs[value.which].to_json(value.value)]
 
     def from_json(self, j: Json) -> OperationResult:
-        if not isinstance(j, list) or len(j) != 2 or j[0] not in self.codecs:
+        tag = j[0] if isinstance(j, list) and len(j) == 2 else None
+        if type(tag) is not int or tag not in self.codecs:
             raise JsonFormError(f"bad operation_result {str(j)[:60]!r}")
         return OperationResult(j[0], None if j[0] == 0 else self.codecs[j[0]].from_json(j[1]))
 
