@@ -25,7 +25,8 @@ from ..protocol.keys import KeyError_, PublicKey
 from ..protocol.struct import codec_of
 from .errors import ExecutionError, InvalidParams
 
-# Limits, as bitshares-core's application options (libraries/app/include/graphene/app/application.hpp)
+# Limits, as bitshares-core's application options
+# (libraries/app/include/graphene/app/application.hpp)
 MAX_FULL_ACCOUNTS = 50
 """api_limit_get_full_accounts: accounts per get_full_accounts call."""
 MAX_FULL_ACCOUNT_LISTS = 500

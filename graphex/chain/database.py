@@ -100,7 +100,7 @@ class Index(Generic[T]):
     """A secondary index keyed by ``key_fn(obj)``; keys must compare deterministically."""
 
     unique: ClassVar[bool] = False
-    __slots__ = ("name", "key_fn", "_objects")
+    __slots__ = ("_objects", "key_fn", "name")
 
     def __init__(self, name: str, key_fn: Callable[[T], Any]) -> None:
         self.name, self.key_fn = name, key_fn
@@ -208,8 +208,8 @@ def _keys_getter(indexes: tuple[AnyIndex, ...]) -> Callable[[Object], list[Any]]
 
 
 class _Table:
-    __slots__ = ("cls", "kind", "objects", "next_instance", "indexes", "keys_of", "has_unique",
-                 "top", "ordered")
+    __slots__ = ("cls", "has_unique", "indexes", "keys_of", "kind", "next_instance", "objects",
+                 "ordered", "top")
 
     def __init__(self, cls: type[Object], indexes: tuple[AnyIndex, ...]) -> None:
         self.cls, self.kind, self.indexes = cls, cls.kind, indexes
@@ -261,7 +261,7 @@ class _UndoState:
 class Modification(Generic[T]):
     """``with db.modify(obj) as o:`` backs ``obj`` up for undo and re-keys its indexes on exit."""
 
-    __slots__ = ("_db", "_obj", "_table", "_keys", "_rollback")
+    __slots__ = ("_db", "_keys", "_obj", "_rollback", "_table")
 
     def __init__(self, db: Database, obj: T, table: _Table) -> None:
         self._db, self._obj, self._table = db, obj, table
@@ -305,7 +305,7 @@ def _restore_fields(target: Object, source: Object) -> None:
 class UndoSession:
     """One undo state; only the newest open session may undo, commit or push."""
 
-    __slots__ = ("_db", "_state", "_open")
+    __slots__ = ("_db", "_open", "_state")
 
     def __init__(self, db: Database, state: _UndoState | None) -> None:
         self._db, self._state, self._open = db, state, True
@@ -373,8 +373,8 @@ def _merge(child: _UndoState, parent: _UndoState) -> None:
 class Database:
     """All objects, by table; see the module docstring for the undo rules."""
 
-    __slots__ = ("_tables", "_by_class", "_objects", "_stack", "_retained", "_top", "_enabled",
-                 "_max_undo")
+    __slots__ = ("_by_class", "_enabled", "_max_undo", "_objects", "_retained", "_stack",
+                 "_tables", "_top")
 
     def __init__(self) -> None:
         self._tables: dict[Kind, _Table] = {}

@@ -239,9 +239,21 @@ def init_genesis(state: ChainState) -> None:
     with db.modify(state.gpo) as gpo:
         gpo.active_witnesses = tuple(active)
         gpo.active_committee_members = tuple(sorted(c.id for c in db.table(CommitteeMember)))
+    _set_committee_authority(state)
     with db.modify(state.schedule) as sched:
         sched.current_shuffled_witnesses = tuple(shuffle_witnesses(active, t0))
     invariant(state.head_num == 0, "genesis leaves the head at block 0")
+
+
+def _set_committee_authority(state: ChainState) -> None:
+    """committee-account's active authority: a majority (floor(n/2)+1) of the genesis committee
+    members' accounts, weight 1 each (until voting sets it at maintenance, as BitShares)."""
+    members = sorted({c.committee_member_account for c in state.db.table(CommitteeMember)})
+    if not members:
+        return
+    committee = state.account(ids.COMMITTEE_ACCOUNT)
+    with state.db.modify(committee) as a:
+        a.active = Authority(len(members) // 2 + 1, tuple((m, 1) for m in members), (), ())
 
 
 def _new_account(state: ChainState, name: str, owner: Authority, active: Authority,

@@ -11,21 +11,24 @@ worker processes); otherwise they are recovered here.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..protocol import ids
 from ..protocol.codec import format_time
 from ..protocol.keys import KeyError_, PublicKey, recover
+from ..protocol.operations import ProposalUpdate
 from ..protocol.operations.base import Operation, OperationResult
 from ..protocol.struct import codec_of
 from ..protocol.transaction import ProcessedTransaction, SignedTransaction, Transaction
 from ..protocol.types import Authority
-from .authority import verify_authority
+from .authority import SignState, verify_authority
 from .errors import (
     AuthorityError,
     ChainError,
     DuplicateTransaction,
     ExpiredTransaction,
+    IrrelevantSignature,
+    MissingAuthority,
     OversizeTransaction,
     TaposError,
     TransactionError,
@@ -120,8 +123,21 @@ def required_authorities(ops: Sequence[Operation]) -> tuple[set[ids.ObjectId], s
     return active, owner
 
 
+def other_authorities(ops: Sequence[Operation]) -> list[Authority]:
+    """Authorities beyond accounts' (core's ``get_required_authorities``): a proposal_update's
+    added or removed key approvals must each sign (threshold = number of keys, weight 1 each)."""
+    out = []
+    for op in ops:
+        if isinstance(op, ProposalUpdate):
+            keys = sorted({*op.key_approvals_to_add, *op.key_approvals_to_remove})
+            if keys:
+                out.append(Authority(len(keys), (), tuple((k, 1) for k in keys), ()))
+    return out
+
+
 def check_signatures(state: ChainState, tx: Transaction, keys: Sequence[PublicKey]) -> None:
     active, owner = required_authorities(tx.operations)
+    other = other_authorities(tx.operations)
 
     def get_active(account: ids.ObjectId) -> Authority:
         return state.account(account).active
@@ -129,12 +145,40 @@ def check_signatures(state: ChainState, tx: Transaction, keys: Sequence[PublicKe
     def get_owner(account: ids.ObjectId) -> Authority:
         return state.account(account).owner
 
+    def describe_key(key: PublicKey) -> str:
+        return key.to_text(state.genesis.address_prefix)
+
+    max_depth = state.params.max_authority_depth
     verify_authority(
         keys, active, owner, get_active, get_owner,
-        max_depth=state.params.max_authority_depth,
-        describe_account=state.describe_account,
-        describe_key=lambda k: k.to_text(state.genesis.address_prefix),
+        max_depth=max_depth, describe_account=state.describe_account, describe_key=describe_key,
+        reject_unused=not other,
     )
+    if other:
+        sign = SignState(keys, get_active, get_owner, max_depth)
+        for account in sorted(active):
+            sign.check_account(account)
+        for account in sorted(owner):
+            sign.check_account(account, owner_only=True)
+        check_other_authorities(sign, other, describe_key)
+
+
+def check_other_authorities(sign: SignState, other: Sequence[Authority],
+                            describe_key: Callable[[PublicKey], str]) -> None:
+    """Every ``other`` authority is met by the signatures, and no signature is left unused."""
+    for auth in other:
+        if not sign.check_authority(auth):
+            missing = [describe_key(k) for k, _ in auth.key_auths if k not in sign.provided]
+            raise MissingAuthority(
+                "missing signature of approved key(s) " + ", ".join(missing)
+                + ": a key approval is added or removed only with that key's signature"
+            )
+    unused = sign.unused()
+    if unused:
+        raise IrrelevantSignature(
+            "unnecessary signature: key(s) " + ", ".join(describe_key(k) for k in unused)
+            + " are not needed by any required authority"
+        )
 
 
 def apply_transaction(

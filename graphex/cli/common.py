@@ -52,7 +52,7 @@ async def serve(node: Node, host: str, port: int, *, produce: bool = True) -> No
         else:
             await stop.wait()
     finally:
-        await runner.cleanup()
+        await runner.stop()
         node.close()
 
 

@@ -115,7 +115,7 @@ def default_chain_parameters(core_precision_factor: int = CORE_PRECISION) -> Cha
 
 
 def validate_chain_parameters(params: ChainParameters) -> None:
-    """Core's ``chain_parameters::validate``; raises :class:`ChainParametersError` naming the rule."""
+    """Core's ``chain_parameters::validate``; raises :class:`ChainParametersError` on a breach."""
     checks = [
         (params.reserve_percent_of_fee <= FULL_SCALE, "reserve_percent_of_fee must be <= 10000"),
         (params.network_percent_of_fee <= FULL_SCALE, "network_percent_of_fee must be <= 10000"),
@@ -161,8 +161,19 @@ def _values(params: ChainParameters) -> str:
 
 
 __all__ = [
-    "ChainParameters", "ChainParametersError", "ChainParametersExtensions",
-    "CustomAuthorityOptions", "FeeError", "FeeParameters", "FeeSchedule", "HtlcOptions",
-    "WITNESS_PAY_VESTING_SECONDS", "calculate_fee", "default_chain_parameters",
-    "default_fee_parameters", "default_fee_schedule", "fee_for", "validate_chain_parameters",
+    "WITNESS_PAY_VESTING_SECONDS",
+    "ChainParameters",
+    "ChainParametersError",
+    "ChainParametersExtensions",
+    "CustomAuthorityOptions",
+    "FeeError",
+    "FeeParameters",
+    "FeeSchedule",
+    "HtlcOptions",
+    "calculate_fee",
+    "default_chain_parameters",
+    "default_fee_parameters",
+    "default_fee_schedule",
+    "fee_for",
+    "validate_chain_parameters",
 ]

@@ -12,14 +12,13 @@ schedule with core's fallbacks. All arithmetic is on integers.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 
 from . import codec as c
 from .struct import SET, WireStruct, codec_of
-from .types import MAX_SHARE_SUPPLY, UInt32, UInt64, Int64
-from typing import Annotated
+from .types import Int64, UInt32, UInt64
 
 FULL_SCALE = 10000
 """``GRAPHENE_100_PERCENT``: a ``scale`` of 10000 charges fees as listed."""

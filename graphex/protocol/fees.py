@@ -41,7 +41,9 @@ def data_fee(size_bytes: int, price_per_kbyte: int) -> int:
     """``calculate_data_fee``: ``size * price_per_kbyte / 1024`` rounded down."""
     fee = size_bytes * price_per_kbyte // 1024
     if fee > MAX_SHARE_SUPPLY:
-        raise FeeError(f"data fee {fee} for {size_bytes} bytes exceeds the maximum {MAX_SHARE_SUPPLY}")
+        raise FeeError(
+            f"data fee {fee} for {size_bytes} bytes exceeds the maximum {MAX_SHARE_SUPPLY}"
+        )
     return fee
 
 

@@ -51,7 +51,9 @@ def _leaf_or_container(codec: c.Codec[Any], depth: int) -> st.SearchStrategy[Any
         c.FutureExtensionsCodec: st.just(()),
         c.VoidCodec: st.just(()),
         PublicKeyCodec: st.sampled_from(KEYS),
-        VoteIdCodec: st.builds(lambda t, i: t | i << 8, st.integers(0, 255), st.integers(0, 1 << 23)),
+        VoteIdCodec: st.builds(
+            lambda t, i: t | i << 8, st.integers(0, 255), st.integers(0, 1 << 23)
+        ),
         c.ObjectIdCodec: st.builds(ObjectId, st.integers(0, 255), st.integers(0, 255), instances),
     }
     if type(codec) in simple:

@@ -25,13 +25,16 @@ from graphex.protocol.types import Authority
 from tests.protocol.strategies import KEYS, object_ids, operations, values_of
 
 FUZZ = settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+FEW = settings(FUZZ, max_examples=50)  # for strategies that build whole blocks/transactions
 OP_CLASSES = sorted(registered_ops().values(), key=lambda cls: cls.op_id)
 TARGETS: list[Any] = [SignedTransaction, SignedBlock, ChainParameters, *OP_CLASSES]
 TARGET_IDS = [getattr(t, "__name__", str(t)) for t in TARGETS]
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -90,7 +93,7 @@ def test_mutated_transactions_raise_only_decode_error(data: bytes) -> None:
     decode_or_decode_error(codec_of(SignedTransaction), data)
 
 
-@FUZZ
+@FEW
 @given(data=mutated(values_of(codec_of(SignedBlock)).map(codec_of(SignedBlock).pack)))
 def test_mutated_blocks_raise_only_decode_error(data: bytes) -> None:
     decode_or_decode_error(codec_of(SignedBlock), data)
@@ -111,9 +114,9 @@ def test_random_json_raises_only_json_form_error(target: Any, j: Any) -> None:
 
 def _leaves(j: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     if isinstance(j, dict):
-        return [path] + [p for k, v in j.items() for p in _leaves(v, path + (k,))]
+        return [path] + [p for k, v in j.items() for p in _leaves(v, (*path, k))]
     if isinstance(j, list):
-        return [path] + [p for i, v in enumerate(j) for p in _leaves(v, path + (i,))]
+        return [path] + [p for i, v in enumerate(j) for p in _leaves(v, (*path, i))]
     return [path]
 
 
@@ -155,7 +158,7 @@ def test_every_operation_round_trips(op: Any) -> None:
     assert_round_trip(OPERATION, op)
 
 
-@FUZZ
+@FEW
 @given(tx=valid_tx())
 def test_transactions_round_trip(tx: SignedTransaction) -> None:
     assert_round_trip(codec_of(SignedTransaction), tx)

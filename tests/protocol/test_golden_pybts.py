@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 from bitsharesbase import account as bts_account
+from bitsharesbase.chains import known_chains as PyChains
 from bitsharesbase.objects import Operation as PyOperation
 from bitsharesbase.signedtransactions import Signed_Transaction as PySignedTransaction
 from graphenebase import account as gph_account
 from graphenebase import ecdsa as gph_ecdsa
 
-from tests.protocol import golden_cases
 from graphex.protocol.codec import parse_time
 from graphex.protocol.operations import OPERATION
 from graphex.protocol.struct import codec_of, from_json, pack, to_json
@@ -29,6 +29,7 @@ from graphex.protocol.transaction import (
     signer_keys,
     transaction_id,
 )
+from tests.protocol import golden_cases
 
 CHAIN_ID = hashlib.sha256(b"graphex golden-vector chain").digest()
 CHAIN = {"chain_id": CHAIN_ID.hex(), "core_symbol": "GPX", "prefix": "GPX"}
@@ -99,7 +100,7 @@ def test_graphex_signature_verifies_in_graphenebase(name: str, gop: Any, factory
     assert key.public_key.data.hex() in found
 
 
-@pytest.mark.parametrize("name,gop,factory", golden_cases.CASES[:6], ids=IDS[:6])
+@pytest.mark.parametrize("name,gop,factory", golden_cases.CASES, ids=IDS)
 def test_pybts_signature_recovers_in_graphex(name: str, gop: Any, factory: Any) -> None:
     keys = golden_cases.KEYS[1:3]
     ptx = pybts_tx(factory())
@@ -125,3 +126,42 @@ def test_json_matches_pybts_and_round_trips(name: str, gop: Any, factory: Any) -
 def test_unsigned_bytes_are_tx_without_signature_count() -> None:
     gtx = graphex_tx(golden_cases.G_TRANSFER)
     assert codec_of(SignedTransaction).pack(gtx) == pack_unsigned(gtx) + b"\x00"
+
+
+MAINNET_CHAIN_ID = bytes.fromhex("4018d7844c78f6a6c41c6a552b898022310fc5dec06da467ee7905a8dad512c8")
+
+
+def test_reference_worked_example_limit_order_create() -> None:
+    """reference/bitshares.md §7: bytes, transaction id and mainnet signature digest."""
+    from graphex.protocol.ids import ObjectId
+    from graphex.protocol.operations import LimitOrderCreate
+    from graphex.protocol.transaction import Transaction, signature_digest
+    from graphex.protocol.types import Asset
+
+    op = LimitOrderCreate(
+        Asset(0, ObjectId(1, 3, 0)),
+        ObjectId(1, 2, 12345),
+        Asset(100000000, ObjectId(1, 3, 0)),
+        Asset(300000, ObjectId(1, 3, 121)),
+        parse_time("2025-01-01T00:00:00"),
+        False,
+    )
+    tx = Transaction(0x1234, 0xDEADBEEF, parse_time("2024-12-31T23:59:30"), (op,))
+    assert pack_unsigned(tx).hex() == (
+        "3412efbeadde62857467"
+        "01"
+        "01"
+        "000000000000000000"
+        "b960"
+        "00e1f5050000000000"
+        "e09304000000000079"
+        "80857467"
+        "00"
+        "00"
+        "00"
+    )
+    assert transaction_id(tx).hex() == "fd4c6b20df90d5e797de5382ba4a362f3086342a"
+    assert signature_digest(tx, MAINNET_CHAIN_ID).hex() == (
+        "b683d77699110b9b3da616d8b18b0268a78d396f166f20dec0139df8a2f4a0e6"
+    )
+    assert MAINNET_CHAIN_ID.hex() == PyChains["BTS"]["chain_id"]

@@ -94,7 +94,8 @@ def check_authority_accounts(state: ChainState, auth: Authority, what: str) -> N
     members = len(auth.key_auths) + len(auth.account_auths) + len(auth.address_auths)
     if members > limit:
         raise ValidationError(
-            f"{what} authority has {members} members, more than maximum_authority_membership {limit}"
+            f"{what} authority has {members} members, more than "
+            f"maximum_authority_membership {limit}"
         )
     for member, _ in auth.account_auths:
         if state.db.find(member, Account) is None:

@@ -135,9 +135,8 @@ def check_options(options: AssetOptions, what: str) -> None:
             f"{what}: max_market_fee {options.max_market_fee} must be in 0..{MAX_SHARE_SUPPLY}"
         )
     if options.issuer_permissions & ~PERMISSION_MASK:
-        raise ValidationError(
-            f"{what}: unknown issuer permission bits {options.issuer_permissions & ~PERMISSION_MASK:#x}"
-        )
+        unknown = options.issuer_permissions & ~PERMISSION_MASK
+        raise ValidationError(f"{what}: unknown issuer permission bits {unknown:#x}")
     if (options.whitelist_authorities or options.blacklist_authorities) and not (
         options.flags & WHITE_LIST
     ):
@@ -153,10 +152,10 @@ def check_options(options: AssetOptions, what: str) -> None:
 
 def check_uia_bits(options: AssetOptions, what: str) -> None:
     """Only UIA permission bits, and flags only of the valid UIA flag bits (``validate_flags``)."""
-    if options.issuer_permissions & NON_UIA_PERMISSION_MASK:
+    non_uia = options.issuer_permissions & NON_UIA_PERMISSION_MASK
+    if non_uia:
         raise ValidationError(
-            f"{what}: issuer permission bits {options.issuer_permissions & NON_UIA_PERMISSION_MASK:#x}"
-            " are for market-pegged assets only"
+            f"{what}: issuer permission bits {non_uia:#x} are for market-pegged assets only"
         )
     if options.flags & ~UIA_VALID_FLAGS_MASK:
         raise ValidationError(
@@ -337,7 +336,8 @@ class AssetUpdateEvaluator(Evaluator[AssetUpdate]):
         ext = op.extensions
         if ext.new_precision is not None and ext.new_precision > MAX_PRECISION:
             raise ValidationError(
-                f"asset_update: new_precision {ext.new_precision} exceeds the maximum {MAX_PRECISION}"
+                f"asset_update: new_precision {ext.new_precision} exceeds the maximum "
+                f"{MAX_PRECISION}"
             )
         if ext.skip_core_exchange_rate is not None and not ext.skip_core_exchange_rate:
             raise ValidationError("asset_update: skip_core_exchange_rate, if given, must be true")

@@ -7,7 +7,6 @@ BitShares operations graphex does not implement stay unregistered, so decoding o
 "unknown or unsupported operation id N".
 """
 
-from .base import OPERATION, OPERATION_RESULT, Operation, OperationResult, op_class, registered_ops
 from .account import AccountCreate, AccountUpdate, AccountUpgrade
 from .asset import (
     AssetClaimFees,
@@ -19,6 +18,7 @@ from .asset import (
     AssetUpdate,
     AssetUpdateIssuer,
 )
+from .base import OPERATION, OPERATION_RESULT, Operation, OperationResult, op_class, registered_ops
 from .committee import (
     CommitteeMemberCreate,
     CommitteeMemberUpdate,
@@ -50,15 +50,48 @@ from .transfer import Transfer
 from .witness import WitnessCreate, WitnessUpdate
 
 __all__ = [
-    "OPERATION", "OPERATION_RESULT", "Operation", "OperationResult", "op_class", "registered_ops",
-    "AccountCreate", "AccountUpdate", "AccountUpgrade", "AssetClaimFees", "AssetClaimPool",
-    "AssetCreate", "AssetFundFeePool", "AssetGlobalSettle", "AssetIssue", "AssetPublishFeed",
-    "AssetPublishFeedExtensions", "AssetReserve", "AssetSettle", "AssetSettleCancel",
-    "AssetUpdate", "AssetUpdateBitasset", "AssetUpdateFeedProducers", "AssetUpdateIssuer",
-    "BidCollateral", "CallOrderUpdate", "CallOrderUpdateOptions", "CommitteeMemberCreate",
-    "CommitteeMemberUpdate", "CommitteeMemberUpdateGlobalParameters",
-    "CreateTakeProfitOrderAction", "ExecuteBid", "FillOrder", "LimitOrderCancel",
-    "LimitOrderCreate", "LimitOrderCreateOptions", "LimitOrderUpdate", "OpWrapper",
-    "ProposalCreate", "ProposalDelete", "ProposalUpdate", "Transfer", "WitnessCreate",
+    "OPERATION",
+    "OPERATION_RESULT",
+    "AccountCreate",
+    "AccountUpdate",
+    "AccountUpgrade",
+    "AssetClaimFees",
+    "AssetClaimPool",
+    "AssetCreate",
+    "AssetFundFeePool",
+    "AssetGlobalSettle",
+    "AssetIssue",
+    "AssetPublishFeed",
+    "AssetPublishFeedExtensions",
+    "AssetReserve",
+    "AssetSettle",
+    "AssetSettleCancel",
+    "AssetUpdate",
+    "AssetUpdateBitasset",
+    "AssetUpdateFeedProducers",
+    "AssetUpdateIssuer",
+    "BidCollateral",
+    "CallOrderUpdate",
+    "CallOrderUpdateOptions",
+    "CommitteeMemberCreate",
+    "CommitteeMemberUpdate",
+    "CommitteeMemberUpdateGlobalParameters",
+    "CreateTakeProfitOrderAction",
+    "ExecuteBid",
+    "FillOrder",
+    "LimitOrderCancel",
+    "LimitOrderCreate",
+    "LimitOrderCreateOptions",
+    "LimitOrderUpdate",
+    "OpWrapper",
+    "Operation",
+    "OperationResult",
+    "ProposalCreate",
+    "ProposalDelete",
+    "ProposalUpdate",
+    "Transfer",
+    "WitnessCreate",
     "WitnessUpdate",
+    "op_class",
+    "registered_ops",
 ]

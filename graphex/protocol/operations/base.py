@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any, ClassVar
 
-from ..codec import Codec, Json, JsonFormError, DecodeError, VariantCodec
+from ..codec import Codec, DecodeError, Json, JsonFormError, VariantCodec
 from ..ids import ObjectId
 from ..struct import WireStruct, codec_of
 from ..types import Asset, GenericId
@@ -33,7 +33,7 @@ class Operation(WireStruct, frozen=True):
 
     @property
     def fee_amount(self) -> Asset:
-        fee: Asset = getattr(self, "fee")
+        fee: Asset = getattr(self, "fee")  # noqa: B009 (subclasses declare the field)
         return fee
 
 
@@ -57,7 +57,8 @@ class _LazyCodec(Codec[Any]):
     """Builds an operation's struct codec on first use (after all modules have loaded)."""
 
     def __init__(self, cls: type[Operation]) -> None:
-        self.cls, self.name, self._codec = cls, cls.__name__, None  # type: Codec[Any] | None
+        self.cls, self.name = cls, cls.__name__
+        self._codec: Codec[Any] | None = None
 
     def _get(self) -> Codec[Any]:
         if self._codec is None:

@@ -1,0 +1,42 @@
+"""The node's API registry: which API sets a node serves, and how its errors reach clients.
+
+:func:`build_registry` exposes ``database`` (id 0) and ``network_broadcast`` over one node.
+:func:`map_error` turns the node's typed errors into JSON-RPC errors: a chain refusal
+(:class:`~graphex.chain.errors.ChainError`) or a node refusal (full pending pool …) becomes
+code 1 ``Execution error: <message>``; JSON that is not a valid transaction, operation, object
+id or key becomes -32602 invalid params with the parser's message.
+"""
+
+from __future__ import annotations
+
+from ..chain.errors import ChainError
+from ..node.node import Node, NodeError
+from ..protocol.codec import DecodeError, JsonFormError
+from ..protocol.ids import ObjectIdError
+from ..protocol.keys import KeyError_
+from .broadcast_api import NetworkBroadcastApi
+from .database_api import DatabaseApi
+from .errors import ApiError, ExecutionError, InvalidParams, snake_case
+from .rpc import ApiRegistry
+
+NETWORK_BROADCAST_API = "network_broadcast"
+
+_MALFORMED_INPUT = (JsonFormError, DecodeError, ObjectIdError, KeyError_)
+
+
+def map_error(exc: Exception) -> ApiError | None:
+    """The API error for an exception raised by an API method (None: not an expected one)."""
+    if isinstance(exc, ChainError):
+        return ExecutionError(str(exc), code=exc.api_code, name=snake_case(type(exc).__name__))
+    if isinstance(exc, NodeError):
+        return ExecutionError(str(exc), name="node_error")
+    if isinstance(exc, _MALFORMED_INPUT):
+        return InvalidParams(f"invalid parameter: {exc}")
+    return None
+
+
+def build_registry(node: Node) -> ApiRegistry:
+    """The API sets of ``node``: ``database`` and ``network_broadcast``."""
+    registry = ApiRegistry(DatabaseApi(node), error_mapper=map_error)
+    registry.register(NETWORK_BROADCAST_API, NetworkBroadcastApi(node))
+    return registry
