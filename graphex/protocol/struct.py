@@ -72,6 +72,13 @@ class StructCodec(Codec[S]):
         self.attrs = [attr for attr, _, _, _ in fields]
         # keyword-only structs (chain objects) cannot take positional arguments
         self.positional = len(getattr(cls, "__match_args__", ())) == len(fields)
+        # a field absent from JSON takes its declared default, as fc's from_variant leaves it
+        defaults = getattr(cls, "__struct_defaults__", ())
+        self.defaults = {
+            attr: default
+            for attr, default in zip(self.attrs[len(self.attrs) - len(defaults) :], defaults)
+            if type(default).__name__ != "Factory"  # default_factory: not used by wire structs
+        }
 
     def build(self, values: list[Any]) -> S:
         if self.positional:
@@ -109,6 +116,9 @@ class StructCodec(Codec[S]):
                     continue
                 if isinstance(codec, (FutureExtensionsCodec, ExtensionCodec)):
                     values.append(codec.from_json(None))
+                    continue
+                if attr in self.defaults:
+                    values.append(self.defaults[attr])
                     continue
                 raise JsonFormError(f"{self.name}: missing field '{json_name}'")
             try:

@@ -132,7 +132,7 @@ class Authority(WireStruct, frozen=True):
     weight_threshold: UInt32
     account_auths: Annotated[tuple[tuple[AccountId, UInt16], ...], MAP]
     key_auths: Annotated[tuple[tuple[PublicKeyType, UInt16], ...], MAP]
-    address_auths: Annotated[tuple[tuple[Ripemd160, UInt16], ...], MAP]
+    address_auths: Annotated[tuple[tuple[Ripemd160, UInt16], ...], MAP] = ()
 
     @classmethod
     def single_key(cls, key: PublicKey) -> Authority:

@@ -118,6 +118,8 @@ def test_json_matches_pybts_and_round_trips(name: str, gop: Any, factory: Any) -
     assert normalise(to_json(gop)) == normalise(pop.json())
     back = from_json(type(gop), to_json(gop))  # sets come back in canonical (sorted) order
     assert pack(back) == pack(gop) and to_json(back) == to_json(gop)
+    # what python-bitshares sends (e.g. to broadcast_transaction) parses to the same operation
+    assert pack(from_json(type(gop), pop.json())) == pack(gop)
     assert normalise(codec_of(SignedTransaction).to_json(graphex_tx(gop))) == normalise(
         pybts_tx(pop).json()
     )

@@ -59,7 +59,9 @@ def advance_to(chain: DevChain, when_s: int) -> None:
 
 def parameters_op(chain: DevChain, **changes: Any) -> CommitteeMemberUpdateGlobalParameters:
     params = msgspec.structs.replace(chain.state.params, **changes)
-    return with_fee(chain, CommitteeMemberUpdateGlobalParameters(Asset(0, GPX), params))
+    op: CommitteeMemberUpdateGlobalParameters = with_fee(
+        chain, CommitteeMemberUpdateGlobalParameters(Asset(0, GPX), params))
+    return op
 
 
 def propose_parameters(chain: DevChain, review_s: int | None = None, **changes: Any) -> ObjectId:

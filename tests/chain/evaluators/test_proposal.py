@@ -56,7 +56,8 @@ def refuse(chain: DevChain, op: Operation, error: type[ChainError], match: str,
 def transfer(chain: DevChain, sender: str, receiver: str, whole: int) -> Transfer:
     op = Transfer(Asset(0, GPX), chain.account_id(sender), chain.account_id(receiver),
                   chain.gpx(whole))
-    return with_fee(chain, op)
+    paid: Transfer = with_fee(chain, op)
+    return paid
 
 
 def propose_op(chain: DevChain, ops: Sequence[Operation], *, lifetime_s: int = 3600,
@@ -169,7 +170,8 @@ def test_review_period_defers_execution_and_freezes_new_approvals() -> None:
     assert found is not None and found.review_period_time == found.expiration_time - 100
     approve(chain, pid, "bob", ["bob"], active_approvals_to_add=(bob,))
     assert proposal(chain, pid) is not None
-    advance_to(chain, found.review_period_time)  # type: ignore[arg-type]
+    assert found.review_period_time is not None
+    advance_to(chain, found.review_period_time)
     op = update_op(carol, pid, active_approvals_to_add=(carol,))
     refuse(chain, op, PermissionError_, "is in its review period", ["carol"])
     carol_before = chain.balance("carol")
