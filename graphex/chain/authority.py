@@ -64,12 +64,15 @@ class SignState:
         return total >= threshold
 
     def check_account(self, account: ObjectId, *, owner_only: bool = False) -> bool:
-        if account in self.approved_by:
+        """An active requirement: approved already, or the active or owner authority signs.
+        An owner requirement: only the owner authority itself counts (never an approval that
+        came from the active authority)."""
+        if not owner_only and account in self.approved_by:
             return True
         ok = (not owner_only and self.check_authority(self.get_active(account))) or (
             self.check_authority(self.get_owner(account))
         )
-        if ok:
+        if ok and not owner_only:
             self.approved_by.add(account)
         return ok
 

@@ -222,3 +222,21 @@ def test_owner_change_needs_the_owner_authority() -> None:
     refuse(chain, op, MissingAuthority, "missing required owner authority", [active_key])
     push(chain, op, [owner_key])
     assert chain.state.account(account).owner == new_owner
+
+
+def test_active_key_cannot_change_owner_alongside_an_active_operation() -> None:
+    """Regression: an active-authority operation in the same transaction must not make the
+    active key count as owner approval (BitShares checks owner authorities on their own)."""
+    chain = DevChain()
+    owner_key, active_key = PrivateKey.from_seed("o"), PrivateKey.from_seed("a")
+    push(chain, create_op(chain, "split-keys", owner=key_authority(1, owner_key),
+                          active=key_authority(1, active_key)))
+    fund(chain, "split-keys", 100)
+    account = chain.account_id("split-keys")
+    pay = with_fee(chain, Transfer(Asset(0, GPX), account, chain.account_id("bob"), chain.gpx(1)))
+    steal = with_fee(chain, AccountUpdate(Asset(0, GPX), account,
+                                          owner=key_authority(1, PrivateKey.from_seed("thief"))))
+    before = chain.state.state_hash()
+    with pytest.raises(MissingAuthority, match="missing required owner authority"):
+        chain.push([pay, steal], [active_key])
+    assert chain.state.state_hash() == before
