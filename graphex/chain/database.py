@@ -209,10 +209,12 @@ def _keys_getter(indexes: tuple[AnyIndex, ...]) -> Callable[[Object], list[Any]]
 
 class _Table:
     __slots__ = ("cls", "has_unique", "indexes", "keys_of", "kind", "next_instance", "objects",
-                 "ordered", "top")
+                 "ordered", "rekey", "top")
 
-    def __init__(self, cls: type[Object], indexes: tuple[AnyIndex, ...]) -> None:
+    def __init__(self, cls: type[Object], indexes: tuple[AnyIndex, ...],
+                 immutable_keys: bool = False) -> None:
         self.cls, self.kind, self.indexes = cls, cls.kind, indexes
+        self.rekey = bool(indexes) and not immutable_keys  # modify must re-key the indexes
         self.objects: dict[ObjectId, Object] = {}
         self.next_instance = 0
         self.keys_of = _keys_getter(indexes)
@@ -271,7 +273,7 @@ class Modification(Generic[T]):
         backup = None
         if state is not None and obj.id not in state.before:
             backup = state.before[obj.id] = obj.snapshot()
-        if table.indexes:
+        if table.rekey:
             self._keys = table.keys_of(obj)
             if table.has_unique:
                 self._rollback = backup if backup is not None else obj.snapshot()
@@ -280,7 +282,7 @@ class Modification(Generic[T]):
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         table, obj = self._table, self._obj
-        if not table.indexes:
+        if not table.rekey:
             return
         old_keys, new_keys = self._keys, table.keys_of(obj)
         if new_keys == old_keys:
@@ -385,14 +387,17 @@ class Database:
         self._top: _UndoState | None = None  # where changes are recorded; None: not recorded
         self._enabled, self._max_undo = True, MAX_UNDO_HISTORY_BLOCKS
 
-    def register(self, cls: type[T], *indexes: UniqueIndex[T] | OrderedIndex[T]) -> None:
+    def register(self, cls: type[T], *indexes: UniqueIndex[T] | OrderedIndex[T],
+                 immutable_keys: bool = False) -> None:
+        """Declare the table of ``cls``. ``immutable_keys``: no index key ever changes after an
+        object is created (e.g. a balance's owner and asset), so ``modify`` skips re-keying."""
         kind = getattr(cls, "kind", None)
         invariant(isinstance(kind, tuple) and kind not in self._tables, f"bad/duplicate kind {kind}")
         names = [ix.name for ix in indexes]
         invariant(len(set(names)) == len(names), f"{cls.__name__}: duplicate index names {names}")
         for ix in indexes:
             ix._objects = self._objects
-        self._tables[cls.kind] = self._by_class[cls] = _Table(cls, indexes)
+        self._tables[cls.kind] = self._by_class[cls] = _Table(cls, indexes, immutable_keys)
 
     def _table(self, cls: type[Object]) -> _Table:
         try:

@@ -59,6 +59,7 @@ def register_tables(db: Database) -> None:
         AccountBalance,
         UniqueIndex("owner_asset", lambda b: (b.owner, b.asset_type)),
         OrderedIndex("owner", lambda b: b.owner),
+        immutable_keys=True,
     )
     db.register(AssetObject, UniqueIndex("symbol", lambda a: a.symbol))
     db.register(AssetDynamicData)
@@ -185,10 +186,6 @@ class ChainState:
             self.require_balance(owner, Asset(-delta, asset_id))
         with self.db.modify(obj) as b:
             b.balance += delta
-        if asset_id == ids.CORE_ASSET:
-            stats = self.db.get(self.account(owner).statistics, AccountStatistics)
-            with self.db.modify(stats) as s:
-                s.core_in_balance += delta
 
     def balances_of(self, owner: ObjectId) -> Iterator[AccountBalance]:
         yield from self.db.ordered(AccountBalance, "owner").equal(owner)

@@ -67,17 +67,16 @@ def bench_transfers(count: int, workers: int, block_capacity: int) -> dict[str, 
         node.produce_block(node.next_slot()[0])
         txs = make_transfers(node, count, block_capacity)
         with SignaturePool(node.state.chain_id, workers) as pool:
-            pool.recover_many(txs[:256])  # start the workers before timing
+            pool.recover_many(txs[:512])  # start the workers before timing
             start = time.perf_counter()
             blocks = 0
-            for i in range(0, count, block_capacity):
-                batch = txs[i : i + block_capacity]
-                for tx, keys in zip(batch, pool.recover_many(batch)):
-                    if isinstance(keys, str):
-                        raise click.ClickException(keys)
-                    node.push_transaction(tx, keys)
-                node.produce_block(node.next_slot()[0])
-                blocks += 1
+            for i, (tx, keys) in enumerate(zip(txs, pool.recover_stream(txs)), start=1):
+                if isinstance(keys, str):
+                    raise click.ClickException(keys)
+                node.push_transaction(tx, keys)
+                if i % block_capacity == 0 or i == count:
+                    node.produce_block(node.next_slot()[0])
+                    blocks += 1
             elapsed = time.perf_counter() - start
         head = node.state.head_num
         node.close()

@@ -8,7 +8,7 @@ signatures and return compressed key bytes, so nothing chain-related crosses the
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from ..chain.tx_apply import unsigned_bytes
@@ -41,6 +41,26 @@ class SignaturePool:
     def jobs(self, txs: Sequence[SignedTransaction]) -> list[Job]:
         prefix = self.chain_id
         return [(hashlib.sha256(prefix + unsigned_bytes(tx)).digest(), tx.signatures) for tx in txs]
+
+    def recover_stream(self, txs: Sequence[SignedTransaction],
+                       chunk: int = 256) -> Iterator[list[PublicKey] | str]:
+        """Like :meth:`recover_many`, but yields each transaction's result in order as soon as
+        its chunk is done, so the caller applies early transactions while workers recover later
+        ones (the pipeline that keeps both cores busy)."""
+        jobs = self.jobs(txs)
+        if self._executor is None:
+            for result in recover_chunk(jobs):
+                yield result if isinstance(result, str) else [PublicKey(k) for k in result]
+            return
+        futures = [self._executor.submit(recover_chunk, jobs[i : i + chunk])
+                   for i in range(0, len(jobs), chunk)]
+        try:
+            for future in futures:
+                for result in future.result():
+                    yield result if isinstance(result, str) else [PublicKey(k) for k in result]
+        finally:
+            for future in futures:
+                future.cancel()
 
     def recover_many(self, txs: Sequence[SignedTransaction]) -> list[list[PublicKey] | str]:
         jobs = self.jobs(txs)
