@@ -52,7 +52,7 @@ class Genesis:
 
     @property
     def core_precision(self) -> int:
-        return int(self.data["core_precision"])  # type: ignore[call-overload]
+        return int(str(self.data["core_precision"]))
 
     @property
     def address_prefix(self) -> str:
@@ -60,7 +60,7 @@ class Genesis:
 
     @property
     def initial_timestamp(self) -> int:
-        return int(self.data["initial_timestamp"])  # type: ignore[call-overload]
+        return int(str(self.data["initial_timestamp"]))
 
     @property
     def parameters(self) -> ChainParameters:

@@ -357,7 +357,8 @@ def _fund_genesis_balances(state: ChainState, core: AssetObject) -> None:
 def _create_witnesses_and_committee(state: ChainState) -> None:
     g, db = state.genesis, state.db
     vote = 0
-    for entry in g.data["initial_committee"] if "initial_committee" in g.data else []:  # type: ignore[union-attr]
+    committee: list[dict[str, str]] = g.data.get("initial_committee", [])  # type: ignore[assignment]
+    for entry in committee:
         account = state.account_by_name(entry["owner"])
         if account is None:
             raise GenesisError(f"genesis committee member {entry['owner']!r} has no account")

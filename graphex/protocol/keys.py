@@ -14,7 +14,7 @@ import hashlib
 from functools import cached_property, total_ordering
 
 import coincurve
-from coincurve._libsecp256k1 import ffi
+from coincurve._libsecp256k1 import ffi  # type: ignore[import-not-found]
 
 DEFAULT_PREFIX = "GPX"
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"

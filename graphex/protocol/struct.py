@@ -108,7 +108,7 @@ class StructCodec(Codec[S]):
     def from_json(self, j: Json) -> S:
         if not isinstance(j, dict):
             raise JsonFormError(f"{self.name}: expected an object, got {type(j).__name__}")
-        values = []
+        values: list[Any] = []
         for attr, json_name, codec, optional in self.fields:
             if json_name not in j:
                 if optional:
@@ -229,7 +229,7 @@ def _build(tp: Any) -> Codec[Any]:
             raise TypeError(f"unsupported union {tp!r}")
         return OptionalCodec(codec_of(args[0]))
     if origin is tuple:
-        args = get_args(tp)
+        args = list(get_args(tp))
         if len(args) == 2 and args[1] is Ellipsis:
             return VectorCodec(codec_of(args[0]))
         if len(args) == 2:
