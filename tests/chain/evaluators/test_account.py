@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -25,28 +24,10 @@ from graphex.protocol.chain_parameters import fee_for
 from graphex.protocol.ids import ObjectId
 from graphex.protocol.keys import PrivateKey
 from graphex.protocol.operations import AccountCreate, AccountUpdate, AccountUpgrade, Transfer
-from graphex.protocol.operations.base import Operation
 from graphex.protocol.types import AccountOptions, Asset, Authority
 from graphex.testing.chain import GPX, DevChain
+from tests.chain.evaluators.helpers import push, refuse, with_fee
 
-Signer = str | PrivateKey
-
-
-def with_fee(chain: DevChain, op: Operation) -> Any:
-    return msgspec.structs.replace(op, fee=Asset(fee_for(chain.state.params.current_fees, op), GPX))
-
-
-def push(chain: DevChain, op: Operation, signers: Sequence[Signer] = ("alice",)) -> Any:
-    return chain.push([with_fee(chain, op)], list(signers))
-
-
-def refuse(chain: DevChain, op: Operation, error: type[ChainError], match: str,
-           signers: Sequence[Signer] = ("alice",)) -> None:
-    before, head = chain.state.state_hash(), chain.state.head_num
-    with pytest.raises(error, match=match):
-        chain.push([with_fee(chain, op)], list(signers))
-    assert chain.state.state_hash() == before
-    assert chain.state.head_num == head
 
 
 def key_authority(threshold: int, *keys: PrivateKey) -> Authority:

@@ -3,7 +3,6 @@ fee in a user-issued asset through its core exchange rate and fee pool."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -33,31 +32,14 @@ from graphex.protocol.operations import (
     AssetUpdateIssuer,
     Transfer,
 )
-from graphex.protocol.operations.base import Operation
 from graphex.protocol.types import Asset, AssetOptions, Price
 from graphex.testing.chain import GPX, DevChain
+from tests.chain.evaluators.helpers import push, refuse, with_fee
 
 CHARGE_MARKET_FEE, WHITE_LIST, TRANSFER_RESTRICTED = 0x01, 0x02, 0x08
 LOCK_MAX_SUPPLY, DISABLE_NEW_SUPPLY, WITNESS_FED = 0x200, 0x400, 0x80
 UIA_PERMISSIONS = 0x01 | 0x02 | 0x04 | 0x08 | 0x40
 NEW = ObjectId(1, 3, 1)
-
-
-def with_fee(chain: DevChain, op: Operation) -> Any:
-    return msgspec.structs.replace(op, fee=Asset(fee_for(chain.state.params.current_fees, op), GPX))
-
-
-def push(chain: DevChain, op: Operation, signers: Sequence[str] = ("alice",)) -> Any:
-    return chain.push([with_fee(chain, op)], list(signers))
-
-
-def refuse(chain: DevChain, op: Operation, error: type[ChainError], match: str,
-           signers: Sequence[str] = ("alice",)) -> None:
-    before, head = chain.state.state_hash(), chain.state.head_num
-    with pytest.raises(error, match=match):
-        chain.push([with_fee(chain, op)], list(signers))
-    assert chain.state.state_hash() == before
-    assert chain.state.head_num == head
 
 
 def options(*, max_supply: int = 10**12, permissions: int = UIA_PERMISSIONS, flags: int = 0,

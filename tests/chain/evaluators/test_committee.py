@@ -3,21 +3,18 @@ genesis committee approves, taking effect at the next maintenance."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 import pytest
 
 from graphex.chain.errors import (
-    ChainError,
     MissingAuthority,
     PermissionError_,
     ValidationError,
 )
 from graphex.chain.objects import CommitteeMember, Proposal
 from graphex.protocol import ids
-from graphex.protocol.chain_parameters import fee_for
 from graphex.protocol.ids import ObjectId
 from graphex.protocol.operations import (
     CommitteeMemberCreate,
@@ -28,28 +25,11 @@ from graphex.protocol.operations import (
     ProposalUpdate,
     Transfer,
 )
-from graphex.protocol.operations.base import Operation
 from graphex.protocol.types import Asset
 from graphex.testing.chain import GPX, DevChain
+from tests.chain.evaluators.helpers import push, refuse, with_fee
 
 NEW_TX_SIZE = 4096
-
-
-def with_fee(chain: DevChain, op: Operation) -> Any:
-    return msgspec.structs.replace(op, fee=Asset(fee_for(chain.state.params.current_fees, op), GPX))
-
-
-def push(chain: DevChain, op: Operation, signers: Sequence[str] = ("alice",)) -> Any:
-    return chain.push([with_fee(chain, op)], list(signers))
-
-
-def refuse(chain: DevChain, op: Operation, error: type[ChainError], match: str,
-           signers: Sequence[str] = ("alice",)) -> None:
-    before, head = chain.state.state_hash(), chain.state.head_num
-    with pytest.raises(error, match=match):
-        chain.push([with_fee(chain, op)], list(signers))
-    assert chain.state.state_hash() == before
-    assert chain.state.head_num == head
 
 
 def advance_to(chain: DevChain, when_s: int) -> None:

@@ -10,7 +10,6 @@ import msgspec
 import pytest
 
 from graphex.chain.errors import (
-    ChainError,
     IrrelevantSignature,
     MissingAuthority,
     PermissionError_,
@@ -18,7 +17,6 @@ from graphex.chain.errors import (
     ValidationError,
 )
 from graphex.chain.objects import Proposal
-from graphex.protocol.chain_parameters import fee_for
 from graphex.protocol.ids import ObjectId
 from graphex.protocol.keys import PrivateKey
 from graphex.protocol.operations import (
@@ -32,25 +30,8 @@ from graphex.protocol.operations import (
 from graphex.protocol.operations.base import Operation
 from graphex.protocol.types import Asset, Authority
 from graphex.testing.chain import GPX, DevChain
+from tests.chain.evaluators.helpers import Signer, push, refuse, with_fee
 
-Signer = str | PrivateKey
-
-
-def with_fee(chain: DevChain, op: Operation) -> Any:
-    return msgspec.structs.replace(op, fee=Asset(fee_for(chain.state.params.current_fees, op), GPX))
-
-
-def push(chain: DevChain, op: Operation, signers: Sequence[Signer] = ("alice",)) -> Any:
-    return chain.push([with_fee(chain, op)], list(signers))
-
-
-def refuse(chain: DevChain, op: Operation, error: type[ChainError], match: str,
-           signers: Sequence[Signer] = ("alice",)) -> None:
-    before, head = chain.state.state_hash(), chain.state.head_num
-    with pytest.raises(error, match=match):
-        chain.push([with_fee(chain, op)], list(signers))
-    assert chain.state.state_hash() == before
-    assert chain.state.head_num == head
 
 
 def transfer(chain: DevChain, sender: str, receiver: str, whole: int) -> Transfer:
