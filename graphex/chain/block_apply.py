@@ -5,8 +5,9 @@ signature, merkle root, size), applies its transactions and runs the per-block b
 ``produce_block`` builds a block for the local scheduled witness from pending transactions,
 applying them once (those that fail are left out). Both run :func:`finish_block`, BitShares'
 ``_apply_block`` tail: missed-slot accounting, head update, the signing witness, the last
-irreversible block, maintenance, the block summary for TaPoS, expired transactions and proposals,
-and the per-round witness shuffle. The caller owns the block's undo session.
+irreversible block, maintenance, the block summary for TaPoS, expired transactions, proposals and
+limit orders, and the per-round witness shuffle. The operations the block applied (real and
+virtual) are left in ``state.block_ops``. The caller owns the block's undo session.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ..protocol.struct import codec_of
 from ..protocol.transaction import ProcessedTransaction, SignedTransaction
 from . import witness_schedule as ws
 from .errors import BlockError, ChainError
+from .market.expiry import clear_expired_orders
 from .objects import BlockSummary, Proposal, TransactionHistory, Witness
 from .state import ChainState
 from .tx_apply import apply_transaction
@@ -115,6 +117,7 @@ def apply_block(
     if size > state.params.maximum_block_size:
         raise BlockError(f"block {num} is {size} bytes, over maximum_block_size")
     slot = check_header(state, block)
+    state.applied.reset(num)
     leaves = []
     for index, tx in enumerate(block.transactions):
         keys = signers(tx) if signers is not None else None
@@ -211,11 +214,14 @@ def finish_block(state: ChainState, witness_id: ids.ObjectId, when_s: int, new_i
     if state.dgp.next_maintenance_time <= when_s:
         perform_maintenance(state, when_s)
     create_block_summary(state, new_num, new_id)
+    state.applied.op_in_trx = 0
     clear_expired_transactions(state)
     clear_expired_proposals(state)
+    clear_expired_orders(state)
     for hook in PER_BLOCK_HOOKS:
         hook(state, when_s)
     update_witness_schedule(state)
+    state.block_ops = state.applied.reset(new_num + 1)
 
 
 def update_last_irreversible_block(state: ChainState) -> None:

@@ -90,6 +90,13 @@ class BlockError(ChainError):
     rule = "block"
 
 
+class OrderError(ChainError):
+    """A limit order operation refused by the market's rules (not filled under fill_or_kill,
+    someone else's order, an update that would leave dust …)."""
+
+    rule = "limit order"
+
+
 def require(condition: bool, error: type[ChainError], message: str) -> None:
     """Raise ``error(message)`` unless ``condition`` holds (never stripped by ``python -O``)."""
     if not condition:

@@ -65,16 +65,36 @@ def prepare_fee(state: ChainState, op: Operation) -> FeePlan:
     return FeePlan(payer, fee, core_paid)
 
 
-def pay_fee(state: ChainState, plan: FeePlan) -> None:
+def take_fee(state: ChainState, plan: FeePlan) -> None:
+    """Take the fee from the payer (and the converted core amount from the fee asset's pool), without
+    booking it as paid: a limit order holds it as a deferred fee until its first fill or its
+    cancellation (core's ``limit_order_create_evaluator::pay_fee``)."""
     if plan.fee.amount == 0:
         return
     state.adjust_balance(plan.payer, plan.fee.asset_id, -plan.fee.amount)
     if plan.fee.asset_id != ids.CORE_ASSET:
         dyn = state.asset_dynamic(state.asset(plan.fee.asset_id))
         with state.db.modify(dyn) as d:
-            d.accumulated_fees += plan.fee.amount
             d.fee_pool -= plan.core_fee_paid
-    stats = state.db.get(state.account(plan.payer).statistics, AccountStatistics)
+
+
+def pay_fee(state: ChainState, plan: FeePlan) -> None:
+    if plan.fee.amount == 0:
+        return
+    take_fee(state, plan)
+    if plan.fee.asset_id != ids.CORE_ASSET:
+        dyn = state.asset_dynamic(state.asset(plan.fee.asset_id))
+        with state.db.modify(dyn) as d:
+            d.accumulated_fees += plan.fee.amount
+    book_core_fee(state, plan.payer, plan.core_fee_paid)
+
+
+def book_core_fee(state: ChainState, payer: ids.ObjectId, core_amount: int) -> None:
+    """Book ``core_amount`` as a fee paid by ``payer`` (core's ``account_statistics::pay_fee``):
+    held in its statistics' ``pending_fees`` until maintenance distributes it."""
+    if core_amount == 0:
+        return
+    stats = state.db.get(state.account(payer).statistics, AccountStatistics)
     with state.db.modify(stats) as s:
-        s.pending_fees += plan.core_fee_paid
-        s.lifetime_fees_paid += plan.core_fee_paid
+        s.pending_fees += core_amount
+        s.lifetime_fees_paid += core_amount

@@ -4,6 +4,9 @@
   be held (fees pending in account statistics, fee pools, accumulated fees, and whatever later
   modules register in :data:`HOLDINGS`) equals the asset's ``current_supply``.
 - No balance is negative; no supply exceeds the asset's maximum supply.
+- The books: no order book is left crossed (the best offers of its two sides do not match), every
+  open order has something for sale, and each account's ``total_core_in_orders`` is the core its
+  open orders hold.
 
 A violation is a bug, never bad input: it raises :class:`InvariantError`.
 """
@@ -16,6 +19,8 @@ from collections.abc import Callable, Iterable
 from ..protocol import ids
 from ..protocol.ids import ObjectId
 from .invariant import InvariantError
+from .market.objects import LimitOrder, order_holdings
+from .market.price import crosses
 from .objects import AccountBalance, AccountStatistics, AssetDynamicData, AssetObject
 from .state import ChainState
 
@@ -36,6 +41,35 @@ def foundation_holdings(state: ChainState) -> Iterable[Holding]:
             yield asset.id, dyn.accumulated_fees
 
 
+def market_holdings(state: ChainState) -> Iterable[Holding]:
+    return order_holdings(state.db.table(LimitOrder))
+
+
+def check_books(state: ChainState) -> None:
+    """No crossed book, no empty order, ``total_core_in_orders`` agrees with the open orders."""
+    core_in_orders: dict[ObjectId, int] = defaultdict(int)
+    best: dict[tuple[ObjectId, ObjectId], LimitOrder] = {}
+    for order in state.db.ordered(LimitOrder, "by_price"):
+        if order.for_sale <= 0:
+            raise InvariantError(f"limit order {order.id} has {order.for_sale} for sale")
+        if order.sell_price.base.asset_id == ids.CORE_ASSET:
+            core_in_orders[order.seller] += order.for_sale
+        best.setdefault((order.sell_price.base.asset_id, order.sell_price.quote.asset_id), order)
+    for (sell, receive), order in best.items():
+        other = best.get((receive, sell))
+        if other is not None and crosses(order.sell_price, other.sell_price):
+            raise InvariantError(
+                f"crossed book: limit orders {order.id} and {other.id} match but both rest on the "
+                f"book ({order.sell_price} vs {other.sell_price})"
+            )
+    for stats in state.db.table(AccountStatistics):
+        if stats.total_core_in_orders != core_in_orders.get(stats.owner, 0):
+            raise InvariantError(
+                f"account {stats.owner}: total_core_in_orders {stats.total_core_in_orders} but its "
+                f"open orders hold {core_in_orders.get(stats.owner, 0)}"
+            )
+
+
 def check_invariants(state: ChainState) -> None:
     """Raise InvariantError naming the first broken invariant and its values."""
     held: dict[ObjectId, int] = defaultdict(int)
@@ -45,7 +79,7 @@ def check_invariants(state: ChainState) -> None:
                 f"negative balance: {balance.owner} holds {balance.balance} of {balance.asset_type}"
             )
         held[balance.asset_type] += balance.balance
-    for source in (foundation_holdings, *HOLDINGS):
+    for source in (foundation_holdings, market_holdings, *HOLDINGS):
         for asset_id, amount in source(state):
             if amount < 0:
                 raise InvariantError(f"negative holding of {amount} in {asset_id}")
@@ -61,3 +95,4 @@ def check_invariants(state: ChainState) -> None:
             raise InvariantError(
                 f"{asset.symbol} supply {dyn.current_supply} exceeds max {asset.options.max_supply}"
             )
+    check_books(state)

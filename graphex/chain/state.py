@@ -15,11 +15,20 @@ from ..protocol import ids
 from ..protocol.chain_parameters import ChainParameters
 from ..protocol.ids import ObjectId
 from ..protocol.struct import codec_of
-from ..protocol.types import Asset, AccountOptions, AssetOptions, Authority, Price, set_address_prefix
+from ..protocol.types import (
+    AccountOptions,
+    Asset,
+    AssetOptions,
+    Authority,
+    Price,
+    set_address_prefix,
+)
+from .applied_ops import AppliedOperation, AppliedOps
 from .database import Database, Object, OrderedIndex, UniqueIndex
 from .errors import InsufficientBalance, UnknownObjectError
 from .genesis import Genesis, GenesisError
 from .invariant import invariant
+from .market.objects import register_market_tables
 from .objects import (
     Account,
     AccountBalance,
@@ -72,6 +81,7 @@ def register_tables(db: Database) -> None:
         OrderedIndex("expiration", lambda t: t.expiration),
     )
     db.register(BlockSummary)
+    register_market_tables(db)
 
 
 class ChainState:
@@ -84,6 +94,10 @@ class ChainState:
         self.db = Database()
         register_tables(self.db)
         self.core_symbol = genesis.core_symbol
+        self.applied = AppliedOps()
+        """The operations recorded for the block being built or applied (see :mod:`.applied_ops`)."""
+        self.block_ops: list[AppliedOperation] = []
+        """The operations of the last block finished."""
 
     # -- singletons ----------------------------------------------------------------------------
     @property
@@ -240,6 +254,7 @@ def init_genesis(state: ChainState) -> None:
     with db.modify(state.schedule) as sched:
         sched.current_shuffled_witnesses = tuple(shuffle_witnesses(active, t0))
     invariant(state.head_num == 0, "genesis leaves the head at block 0")
+    state.applied.reset(1)
 
 
 def _set_committee_authority(state: ChainState) -> None:

@@ -34,7 +34,7 @@ from .errors import (
     TransactionError,
 )
 from .evaluators import evaluator_for
-from .fees import pay_fee, prepare_fee
+from .fees import pay_fee, prepare_fee, take_fee
 from .objects import BlockSummary, TransactionHistory
 from .state import ChainState
 
@@ -66,6 +66,9 @@ def apply_operation(state: ChainState, op: Operation) -> OperationResult:
     evaluator.validate(op)
     plan = evaluator.evaluate(state, op)
     fee_plan = prepare_fee(state, op)
+    if evaluator.defers_fee:
+        take_fee(state, fee_plan)
+        return evaluator.apply(state, op, (plan, fee_plan))
     pay_fee(state, fee_plan)
     return evaluator.apply(state, op, plan)
 
@@ -203,16 +206,26 @@ def apply_transaction(
             keys = signer_keys if signer_keys is not None else recover_signers(tx, state.chain_id)
             check_signatures(state, tx, keys)
         results = []
+        applied = state.applied
+        mark = applied.mark()
         for index, op in enumerate(tx.operations):
+            applied.op_in_trx = index
+            record = applied.push(op)
             try:
-                results.append(apply_operation(state, op))
+                record.result = apply_operation(state, op)
             except ChainError as exc:
+                applied.rollback(mark)
                 if len(tx.operations) > 1:
                     exc.message = f"operation {index} ({type(op).__name__}): {exc.message}"
                     exc.args = (exc.message,)
                 raise
+            except BaseException:
+                applied.rollback(mark)
+                raise
+            results.append(record.result)
         state.db.create(TransactionHistory, trx_id=tx_id, expiration=tx.expiration)
         session.commit()
+        applied.trx_in_block += 1
     return ProcessedTransaction(
         tx.ref_block_num, tx.ref_block_prefix, tx.expiration, tx.operations, tx.extensions,
         tx.signatures, tuple(results),

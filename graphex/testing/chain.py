@@ -90,6 +90,7 @@ class DevChain:
                 on_refused=lambda _tx, exc: refused.append(exc),
             )
             if refused:
+                self.state.applied.reset(self.state.head_num + 1)
                 raise refused[0]
             session.push()
         self.blocks.append(block)

@@ -3,7 +3,7 @@
 Importing this package registers every evaluator of the foundation.
 """
 
-from . import account, asset, committee, proposal, transfer  # noqa: F401  (registration)
+from . import account, asset, committee, market, proposal, transfer  # noqa: F401  (registration)
 from .base import EVALUATORS, Evaluator, evaluator_for
 
 __all__ = ["EVALUATORS", "Evaluator", "evaluator_for"]

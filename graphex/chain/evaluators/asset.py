@@ -38,6 +38,7 @@ from ...protocol.operations import (
 )
 from ...protocol.operations.base import VOID_RESULT, OperationResult, object_result
 from ...protocol.types import MAX_SHARE_SUPPLY, Asset, AssetOptions, Price
+from ..asset_rules import is_authorized_asset
 from ..errors import (
     InsufficientBalance,
     NotSupported,
@@ -45,7 +46,7 @@ from ..errors import (
     ValidationError,
 )
 from ..fees import convert_to_core
-from ..objects import Account, AccountStatistics, AssetDynamicData, AssetObject
+from ..objects import AccountStatistics, AssetDynamicData, AssetObject
 from ..state import ChainState
 from .base import Evaluator, register
 from .checks import check_fee, check_positive, is_valid_symbol
@@ -175,18 +176,6 @@ def check_list_authorities(state: ChainState, options: AssetOptions, what: str) 
             )
         for account in accounts:
             state.account(account)
-
-
-def is_authorized_asset(state: ChainState, account: Account, asset: AssetObject) -> bool:
-    """core's ``is_authorized_asset``: not blacklisted by, and (if there is a whitelist)
-    whitelisted by, one of the asset's list authorities."""
-    blacklist = set(asset.options.blacklist_authorities)
-    if any(a in blacklist for a in account.blacklisting_accounts):
-        return False
-    if not asset.options.whitelist_authorities:
-        return True
-    whitelist = set(asset.options.whitelist_authorities)
-    return any(a in whitelist for a in account.whitelisting_accounts)
 
 
 def require_authorized(state: ChainState, account_id: ObjectId, asset: AssetObject,

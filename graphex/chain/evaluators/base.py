@@ -9,7 +9,8 @@ An evaluator handles one operation class in three steps, as bitshares-core's ``d
 3. ``apply(state, op, plan)`` — mutates state; returns the operation result.
 
 The fee is checked and paid by :mod:`graphex.chain.fees` between steps 2 and 3, so ``apply`` sees
-the fee already deducted. Virtual operations are emitted through ``state`` helpers, never built by
+the fee already deducted. An evaluator with ``defers_fee`` (limit orders) gets the fee taken but not
+booked, and receives ``(plan, fee_plan)`` in ``apply`` to hold it on the order. Virtual operations are emitted through ``state`` helpers, never built by
 callers.
 """
 
@@ -30,6 +31,7 @@ class Evaluator(Generic[OpT]):
     """Base evaluator; subclasses set ``operation`` and override the three steps."""
 
     operation: ClassVar[type[Operation]]
+    defers_fee: ClassVar[bool] = False
 
     def validate(self, op: OpT) -> None:
         """Stateless checks; raise ValidationError."""
