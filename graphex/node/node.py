@@ -116,6 +116,10 @@ class Node:
         self.block_budget = 0
         self._pending_session = None  # type: ignore[var-annotated]
         self.block_listeners: list[BlockListener] = []
+        """Called after each block joins the head chain (also for blocks replayed at open);
+        ``node.state.block_ops`` then holds the block's operations, real and virtual."""
+        self.pop_listeners: list[Callable[[int], None]] = []
+        """Called with a block's number when a fork switch pops it off the head chain."""
         self.tx_listeners: list[TxListener] = []
         self.recover: Callable[[SignedTransaction], Sequence[PublicKey]] = (
             lambda tx: recover_signers(tx, self.state.chain_id)
@@ -137,6 +141,10 @@ class Node:
         for num, _, raw in self.store.blocks(start, head):
             block = _BLOCK.unpack(raw)
             apply_block(self.state, block, skip_authority=True)
+            if self.block_listeners:
+                replayed_id = block_id(block)
+                for listener in self.block_listeners:
+                    listener(block, replayed_id)
             if progress is not None:
                 progress(num, head)
         self.state.db.set_max_undo(MAX_UNDO_BLOCKS)
@@ -152,11 +160,13 @@ class Node:
     # -- pending transactions ------------------------------------------------------------------
     def _open_pending(self) -> None:
         self._pending_session = self.state.db.start_undo_session()
+        self.state.applied.reset(self.state.head_num + 1)
 
     def _drop_pending(self) -> list[PendingTx]:
         if self._pending_session is not None:
             self._pending_session.undo()
             self._pending_session = None
+        self.state.applied.reset(self.state.head_num + 1)
         dropped, self.pending = self.pending, []
         self.pending_ids, self.pending_bytes = set(), 0
         return dropped
@@ -251,7 +261,7 @@ class Node:
         new_branch, old_branch = self.fork_db.fetch_branches(new_head.block_id, self.state.head_id)
         log.info("switching fork: popping %d blocks, applying %d", len(old_branch), len(new_branch))
         for _ in old_branch:
-            self.state.db.pop_undo()
+            self._pop_block()
         fork_num = self.state.head_num
         self.store.truncate_after(fork_num)
         for item in reversed(new_branch):
@@ -263,13 +273,19 @@ class Node:
             except ChainError:
                 log.warning("fork block %d failed; restoring the old branch", item.num)
                 while self.state.head_num > fork_num:
-                    self.state.db.pop_undo()
+                    self._pop_block()
                 self.store.truncate_after(fork_num)
                 for old in reversed(old_branch):
                     self._apply_and_keep(old.data, old.block_id)  # type: ignore[arg-type]
                 self.fork_db.set_head(old_branch[0].block_id)
                 raise
         return [tx for old in reversed(old_branch) for tx in old.data.transactions]  # type: ignore[attr-defined]
+
+    def _pop_block(self) -> None:
+        num = self.state.head_num
+        self.state.db.pop_undo()
+        for listener in self.pop_listeners:
+            listener(num)
 
     def _signers(self, tx: SignedTransaction) -> Sequence[PublicKey]:
         return self.recover(tx)
