@@ -220,7 +220,8 @@ def format_amount(amount: int, precision: int) -> str:
 
 
 def init_genesis(state: ChainState) -> None:
-    """Create the genesis objects: globals, core asset, accounts, balances, witnesses, committee."""
+    """Create the genesis objects: globals, core asset, accounts, initial assets, balances,
+    witnesses, committee."""
     g, db = state.genesis, state.db
     params = g.parameters
     t0 = g.initial_timestamp
@@ -242,6 +243,7 @@ def init_genesis(state: ChainState) -> None:
     _create_special_accounts(state)
     core = _create_core_asset(state)
     _create_genesis_accounts(state, t0)
+    _create_initial_assets(state, t0)
     _fund_genesis_balances(state, core)
     _create_witnesses_and_committee(state)
     db.create_with_id(WitnessSchedule(id=WITNESS_SCHEDULE_ID))
@@ -353,20 +355,78 @@ def _create_genesis_accounts(state: ChainState, when_s: int) -> None:
                      bool(entry.get("is_lifetime_member", False)), when_s)
 
 
+def _create_initial_assets(state: ChainState, when_s: int) -> None:
+    """The genesis file's user-issued assets (see :mod:`.genesis`), with their accumulated fees
+    and fee pools; their supplies are set with the balances."""
+    from .evaluators.asset import (  # the evaluators import this module
+        CHARGE_MARKET_FEE,
+        DISABLE_CONFIDENTIAL,
+        OVERRIDE_AUTHORITY,
+        TRANSFER_RESTRICTED,
+        WHITE_LIST,
+    )
+
+    db = state.db
+    # as BitShares' genesis: the issuer may still change these flags, issue and raise max_supply
+    genesis_permissions = (CHARGE_MARKET_FEE | WHITE_LIST | OVERRIDE_AUTHORITY
+                           | TRANSFER_RESTRICTED | DISABLE_CONFIDENTIAL)
+    for initial in state.genesis.initial_assets:
+        issuer = state.account_by_name(initial.issuer_name)
+        if issuer is None:
+            raise GenesisError(f"genesis initial asset {initial.symbol!r}: unknown issuer "
+                               f"{initial.issuer_name!r}")
+        asset_id = ObjectId(1, 3, db.next_instance(AssetObject))
+        core_amount, asset_amount = initial.core_exchange_rate
+        dyn = db.create(AssetDynamicData, accumulated_fees=initial.accumulated_fees,
+                        fee_pool=initial.fee_pool)
+        options = AssetOptions(
+            max_supply=initial.max_supply,
+            market_fee_percent=0,
+            max_market_fee=initial.max_supply,
+            issuer_permissions=genesis_permissions,
+            flags=0,
+            core_exchange_rate=Price(Asset(core_amount, ids.CORE_ASSET),
+                                     Asset(asset_amount, asset_id)),
+            whitelist_authorities=(),
+            blacklist_authorities=(),
+            whitelist_markets=(),
+            blacklist_markets=(),
+            description=initial.description,
+        )
+        db.create(AssetObject, symbol=initial.symbol, precision=initial.precision,
+                  issuer=issuer.id, options=options, dynamic_asset_data_id=dyn.id,
+                  creation_time=when_s)
+
+
 def _fund_genesis_balances(state: ChainState, core: AssetObject) -> None:
+    """Credit ``initial_balances`` (core or initial assets) and set every asset's supply: its
+    balances plus accumulated fees, and for the core also the initial fee pools."""
     g, db = state.genesis, state.db
-    total = 0
+    assets = sorted(db.table(AssetObject), key=lambda a: a.id)
+    supply = {a.id: state.asset_dynamic(a).accumulated_fees for a in assets}
+    supply[core.id] += sum(state.asset_dynamic(a).fee_pool for a in assets)
     for entry in g.data.get("initial_balances", []):  # type: ignore[attr-defined]
         account = state.account_by_name(entry["owner"])
         if account is None:
             raise GenesisError(f"genesis balance for unknown account {entry['owner']!r}")
-        if entry["asset"] != core.symbol:
-            raise GenesisError(f"genesis balances must be in {core.symbol}, got {entry['asset']}")
+        asset = state.asset_by_symbol(entry["asset"])
+        if asset is None:
+            raise GenesisError(f"genesis balance of {entry['owner']!r} in {entry['asset']!r}, which "
+                               f"is neither the core asset nor one of initial_assets")
         amount = int(entry["amount"])
-        state.adjust_balance(account.id, core.id, amount)
-        total += amount
-    with db.modify(state.asset_dynamic(core)) as dyn:
-        dyn.current_supply = total
+        if amount < 0:
+            raise GenesisError(f"genesis balance of {entry['owner']!r} must not be negative, got "
+                               f"{amount} {asset.symbol}")
+        state.adjust_balance(account.id, asset.id, amount)
+        supply[asset.id] += amount
+    for asset in assets:
+        if supply[asset.id] > asset.options.max_supply:
+            raise GenesisError(
+                f"genesis supply of {asset.symbol} ({state.fmt(supply[asset.id], asset.id)}) "
+                f"exceeds its max_supply {state.fmt(asset.options.max_supply, asset.id)}"
+            )
+        with db.modify(state.asset_dynamic(asset)) as dyn:
+            dyn.current_supply = supply[asset.id]
 
 
 def _create_witnesses_and_committee(state: ChainState) -> None:

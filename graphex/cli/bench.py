@@ -109,3 +109,31 @@ def transfers(count: int, workers: int, block_capacity: int, as_json: bool) -> N
     else:
         for key, value in result.items():
             click.echo(f"{key:<16} {value}")
+
+
+@bench.command()
+@click.option("--count", default=50_000, show_default=True,
+              help="Orders for the matching-engine run.")
+@click.option("--tx-count", default=20_000, show_default=True,
+              help="Signed limit-order transactions for the node run.")
+@click.option("--workers", default=os.cpu_count() or 1, show_default=True,
+              help="Signature-recovery worker processes (0 = in the main process).")
+@click.option("--block-capacity", default=5_000, show_default=True,
+              help="Transactions per produced block.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def orders(count: int, tx_count: int, workers: int, block_capacity: int, as_json: bool) -> None:
+    """Limit orders: the matching engine alone (orders applied to state, no signatures), and
+    signed limit-order transactions through a node (verify, apply, match, persist)."""
+    from .bench_orders import bench_engine, bench_node
+
+    rate = recover_rate()
+    result: dict[str, object] = {"benchmark": "orders", "workers": workers,
+                                 **bench_engine(count),
+                                 **bench_node(tx_count, workers, block_capacity),
+                                 "recover_per_s": round(rate)}
+    result["tx_per_recover"] = round(float(result["tx_per_s"]) / rate, 3)  # type: ignore[arg-type]
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        for key, value in result.items():
+            click.echo(f"{key:<26} {value}")

@@ -11,49 +11,21 @@ from ...protocol.ids import ObjectId
 from ...protocol.types import Asset, Price
 
 
-class PriceKey:
-    """``num / den`` as a sort key compared by cross-multiplication (no division, no floats).
-
-    The order book sorts an order selling ``base`` for ``quote`` by ``quote/base`` ascending, which
-    is ``sell_price`` descending: the best offer first (core's ``by_price`` index).
-    """
-
-    __slots__ = ("den", "num")
-
-    def __init__(self, num: int, den: int) -> None:
-        self.num, self.den = num, den
-
-    def __lt__(self, other: PriceKey) -> bool:
-        return self.num * other.den < other.num * self.den
-
-    def __le__(self, other: PriceKey) -> bool:
-        return self.num * other.den <= other.num * self.den
-
-    def __gt__(self, other: PriceKey) -> bool:
-        return self.num * other.den > other.num * self.den
-
-    def __ge__(self, other: PriceKey) -> bool:
-        return self.num * other.den >= other.num * self.den
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, PriceKey):
-            return NotImplemented
-        return self.num * other.den == other.num * self.den
-
-    def __hash__(self) -> int:  # equal ratios hash alike
-        from math import gcd
-
-        g = gcd(self.num, self.den) or 1
-        return hash((self.num // g, self.den // g))
-
-    def __repr__(self) -> str:
-        return f"PriceKey({self.num}/{self.den})"
+RANK_SHIFT = 128
+"""``rank = (quote << 128) // base`` orders prices exactly: amounts are below 2^63, so two different
+ratios ``q1/b1 != q2/b2`` differ by at least ``1/(b1*b2) > 2^-126``, and scaled by 2^128 their
+floors differ by at least 3; equal ratios give equal ranks. Comparisons stay in C (plain ints)."""
 
 
-def book_key(sell_price: Price) -> tuple[ObjectId, ObjectId, PriceKey]:
-    """The order book key of an order with ``sell_price``: (sold asset, received asset, rank)."""
-    return (sell_price.base.asset_id, sell_price.quote.asset_id,
-            PriceKey(sell_price.quote.amount, sell_price.base.amount))
+def price_rank(sell_price: Price) -> int:
+    """The book rank of an order with ``sell_price``: ``quote/base`` scaled, ascending = best."""
+    return (sell_price.quote.amount << RANK_SHIFT) // sell_price.base.amount
+
+
+def book_key(sell_price: Price) -> tuple[ObjectId, ObjectId, int]:
+    """The order book key of an order with ``sell_price``: (sold asset, received asset, rank);
+    ascending is ``sell_price`` descending, the best offer first (core's ``by_price`` index)."""
+    return (sell_price.base.asset_id, sell_price.quote.asset_id, price_rank(sell_price))
 
 
 def mul_down(amount: int, asset_id: ObjectId, price: Price) -> Asset:
