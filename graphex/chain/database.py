@@ -183,6 +183,15 @@ class OrderedIndex(Index[T]):
     def get(self, key: Any) -> T | None:
         return next(self.equal(key), None)
 
+    def first_from(self, lo: Any) -> tuple[Any, T] | None:
+        """The first (key, object) with ``key >= lo`` (a key prefix works as ``lo``), or None."""
+        entries = self._entries
+        i = entries.bisect_left((lo,))
+        if i == len(entries):
+            return None
+        key, oid = entries[i]
+        return key, self._objects[oid]
+
     def first(self) -> T | None:
         return self._objects[self._entries[0][1]] if self._entries else None
 

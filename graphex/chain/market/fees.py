@@ -34,12 +34,15 @@ def market_fee(asset: AssetObject, received: int, is_maker: bool) -> int:
     return min(percent_of(received, percent), options.max_market_fee)
 
 
-def pay_market_fees(state: ChainState, seller: Account, asset: AssetObject, received: int,
+def pay_market_fees(state: ChainState, seller_id: ObjectId, asset: AssetObject, received: int,
                     is_maker: bool) -> int:
     """Charge and distribute the market fee on a fill; returns the fee (in ``asset``)."""
+    if not asset.options.flags & CHARGE_MARKET_FEE:
+        return 0
     fee = market_fee(asset, received, is_maker)
     if fee == 0:
         return 0
+    seller = state.account(seller_id)
     issuer_part = fee
     network = percent_of(fee, state.params.market_fee_network_percent)
     if network > 0:

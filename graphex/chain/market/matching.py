@@ -29,10 +29,13 @@ class MatchResult(IntEnum):
 
 def best_opposite(state: ChainState, order: LimitOrder) -> LimitOrder | None:
     """The best order on the other side of ``order``'s market, or None."""
-    side = (order.receive_asset, order.sell_asset)
-    best = next(state.db.ordered(LimitOrder, "by_price").range(side), None)
-    if best is None or best.sell_price.base.asset_id != side[0] or \
-            best.sell_price.quote.asset_id != side[1]:
+    found = state.db.ordered(LimitOrder, "by_price").first_from(
+        (order.sell_price.quote.asset_id, order.sell_price.base.asset_id)
+    )
+    if found is None:
+        return None
+    key, best = found
+    if key[0] != order.sell_price.quote.asset_id or key[1] != order.sell_price.base.asset_id:
         return None
     return best
 

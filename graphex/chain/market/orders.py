@@ -34,18 +34,19 @@ def fill_limit_order(state: ChainState, order: LimitOrder, pays: int, receives: 
     """``order`` pays ``pays`` of its sold asset and receives ``receives`` (less market fees).
 
     Emits ``fill_order``; returns True when the order is gone (filled, or culled as dust)."""
-    seller = state.account(order.seller)
+    seller = order.seller
     sold = order.sell_price.base.asset_id
     recv_asset = state.asset(receives.asset_id)
     fee = pay_market_fees(state, seller, recv_asset, receives.amount, is_maker)
-    state.adjust_balance(seller.id, receives.asset_id, receives.amount - fee)
+    state.adjust_balance(seller, receives.asset_id, receives.amount - fee)
     if sold == ids.CORE_ASSET:
-        add_core_in_orders(state, seller.id, -pays)
+        add_core_in_orders(state, seller, -pays)
     state.applied.push(FillOrder(
-        Asset(fee, receives.asset_id), order.id, seller.id, Asset(pays, sold), receives,
+        Asset(fee, receives.asset_id), order.id, seller, Asset(pays, sold), receives,
         fill_price, is_maker,
     ))
-    _settle_deferred_fee(state, order, is_maker)
+    if order.deferred_fee or order.deferred_paid_fee.amount:
+        _settle_deferred_fee(state, order, is_maker)
     if pays == order.for_sale:
         state.db.remove(order)
         return True

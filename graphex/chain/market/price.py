@@ -10,7 +10,6 @@ from __future__ import annotations
 from ...protocol.ids import ObjectId
 from ...protocol.types import Asset, Price
 
-
 RANK_SHIFT = 128
 """``rank = (quote << 128) // base`` orders prices exactly: amounts are below 2^63, so two different
 ratios ``q1/b1 != q2/b2`` differ by at least ``1/(b1*b2) > 2^-126``, and scaled by 2^128 their
