@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..protocol import ids
+from ..protocol.fee_schedule import FeeSchedule
 from ..protocol.fees import fee_for
 from ..protocol.operations.base import Operation
 from ..protocol.types import Asset, Price
@@ -29,8 +30,23 @@ class FeePlan:
     core_fee_paid: int
 
 
+FLAT_FEE_OPERATIONS = frozenset({1, 2, 77})
+"""Operations whose fee depends on the schedule alone, never on their contents (limit orders)."""
+
+_flat_fees: dict[int, tuple[FeeSchedule, int]] = {}
+
+
 def required_core_fee(state: ChainState, op: Operation) -> int:
-    return fee_for(state.params.current_fees, op)
+    schedule = state.params.current_fees
+    op_id = op.op_id
+    if op_id in FLAT_FEE_OPERATIONS:  # a pure function of the (immutable) schedule: remember it
+        hit = _flat_fees.get(op_id)
+        if hit is not None and hit[0] is schedule:
+            return hit[1]
+        fee = fee_for(schedule, op)
+        _flat_fees[op_id] = (schedule, fee)
+        return fee
+    return fee_for(schedule, op)
 
 
 def convert_to_core(amount: int, cer: Price) -> int:
