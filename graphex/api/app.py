@@ -1,6 +1,7 @@
 """The node's API registry: which API sets a node serves, and how its errors reach clients.
 
-:func:`build_registry` exposes ``database`` (id 0) and ``network_broadcast`` over one node.
+:func:`build_registry` exposes ``database`` (id 0), ``network_broadcast`` and ``history`` over one
+node; the market-data and history reads need the node's history service (else they refuse).
 :func:`map_error` turns the node's typed errors into JSON-RPC errors: a chain refusal
 (:class:`~graphex.chain.errors.ChainError`) or a node refusal (full pending pool …) becomes
 code 1 ``Execution error: <message>``; JSON that is not a valid transaction, operation, object
@@ -10,6 +11,7 @@ id or key becomes -32602 invalid params with the parser's message.
 from __future__ import annotations
 
 from ..chain.errors import ChainError
+from ..node.history import HistoryService
 from ..node.node import Node, NodeError
 from ..protocol.codec import DecodeError, JsonFormError
 from ..protocol.ids import ObjectIdError
@@ -17,9 +19,11 @@ from ..protocol.keys import KeyError_
 from .broadcast_api import NetworkBroadcastApi
 from .database_api import DatabaseApi
 from .errors import ApiError, ExecutionError, InvalidParams, snake_case
+from .history_api import HistoryApi
 from .rpc import ApiRegistry
 
 NETWORK_BROADCAST_API = "network_broadcast"
+HISTORY_API = "history"
 
 _MALFORMED_INPUT = (JsonFormError, DecodeError, ObjectIdError, KeyError_)
 
@@ -35,8 +39,10 @@ def map_error(exc: Exception) -> ApiError | None:
     return None
 
 
-def build_registry(node: Node) -> ApiRegistry:
-    """The API sets of ``node``: ``database`` and ``network_broadcast``."""
-    registry = ApiRegistry(DatabaseApi(node), error_mapper=map_error)
+def build_registry(node: Node, history: HistoryService | None = None) -> ApiRegistry:
+    """The API sets of ``node``: ``database``, ``network_broadcast`` and ``history`` (served
+    from ``history``, the node's :class:`HistoryService`, when given)."""
+    registry = ApiRegistry(DatabaseApi(node, history), error_mapper=map_error)
     registry.register(NETWORK_BROADCAST_API, NetworkBroadcastApi(node))
+    registry.register(HISTORY_API, HistoryApi(node, history))
     return registry

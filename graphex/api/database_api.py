@@ -8,7 +8,7 @@ BitShares node's do. Unknown ids and names give ``null`` where core returns an `
 result is bounded by a named limit (:mod:`graphex.api.queries`).
 
 ``subscribe`` arguments are accepted for compatibility and ignored: this API set does not push
-object notifications yet.
+object notifications yet (market notices it does: :mod:`graphex.api.market_api`, mixed in).
 
 graphex extension: ``get_state_hash()`` — hex of the head block's state hash (without pending
 transactions), for comparing nodes and replays.
@@ -35,6 +35,7 @@ from ..chain.state import (
     ChainState,
 )
 from ..chain.tx_apply import check_signatures, recover_signers
+from ..node.history import HistoryService
 from ..node.node import Node
 from ..protocol import ids
 from ..protocol.block import BlockHeader, SignedBlock, SignedBlockHeader
@@ -44,6 +45,8 @@ from ..protocol.transaction import SignedTransaction
 from ..protocol.types import Asset
 from .chain_config import chain_config
 from .full_account import full_account, key_references
+from .market_api import MarketApi
+from .market_data import MarketDataApi
 from .queries import (
     MAX_FULL_ACCOUNTS,
     MAX_KEY_REFERENCES,
@@ -67,7 +70,7 @@ _BLOCK = codec_of(SignedBlock)
 _SIGNED_TX = codec_of(SignedTransaction)
 
 
-class DatabaseApi:
+class DatabaseApi(MarketApi, MarketDataApi):
     """BitShares' ``database_api`` over one :class:`~graphex.node.node.Node`."""
 
     methods: ClassVar[frozenset[str]] = frozenset({
@@ -79,10 +82,11 @@ class DatabaseApi:
         "get_assets", "get_witness_by_account", "get_witnesses", "lookup_witness_accounts",
         "get_committee_member_by_account", "get_required_fees", "verify_authority",
         "get_transaction_hex",
-    })
+    }) | MarketApi.methods | MarketDataApi.methods
 
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Node, history: HistoryService | None = None) -> None:
         self.node = node
+        self.history = history
         self._config = chain_config(node.genesis)
 
     @property

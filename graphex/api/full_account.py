@@ -6,7 +6,8 @@ api_objects.hpp), fields in its ``FC_REFLECT`` order; every list holds at most
 flag when cut. Lists of object kinds this chain does not have yet (vesting balances, withdraw
 permissions, HTLCs) are empty; orders and settlements are found by kind (1.7 limit orders by
 ``seller``, 1.8 call orders by ``borrower``, 1.4 settlements by ``owner``, 1.13 vesting balances
-by ``owner``) once their tables are registered.
+by ``owner``) once their tables are registered, through the index on that field when the table
+has one (limit orders: ``by_account``, so an account's orders come in id order as core's).
 
 Lookups that core serves from secondary indexes (proposals by required approver, assets by issuer,
 key references, owned objects without an index on the owner field) scan their table here.
@@ -44,6 +45,8 @@ OWNED_KINDS: dict[str, tuple[tuple[int, int], str]] = {
     "settle_orders": (ids.FORCE_SETTLEMENT, "owner"),
 }
 """Full-account lists filled from an object kind by an owner field, when the kind is registered."""
+OWNER_INDEXES: dict[tuple[int, int], str] = {ids.LIMIT_ORDER: "by_account"}
+"""Ordered indexes keyed by exactly the owner field, where not named after the field."""
 
 
 def _class_of_kind(db: Database, kind: tuple[int, int]) -> type[Object] | None:
@@ -60,7 +63,7 @@ def owned_objects(db: Database, kind: tuple[int, int], field: str,
     if cls is None:
         return iter(())
     try:
-        index = db.index(cls, field)
+        index = db.index(cls, OWNER_INDEXES.get(kind, field))
     except UnregisteredType:
         index = None
     if isinstance(index, OrderedIndex):

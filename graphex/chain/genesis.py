@@ -9,12 +9,14 @@ Initial assets (``initial_assets``) have BitShares' fields (core's
 ``genesis_state_type::initial_asset_type``): ``symbol``, ``issuer_name``, ``description``,
 ``precision``, ``max_supply``, ``accumulated_fees``, ``is_bitasset``, ``collateral_records``. Only
 user-issued assets are supported: ``is_bitasset: true`` or collateral records are refused. They get
-ids ``1.3.1, 1.3.2, ...`` in file order, no flags, and the user-issued-asset issuer permissions
-BitShares' genesis gives (charge_market_fee, white_list, override_authority, transfer_restricted,
-disable_confidential). BitShares' genesis has no way to give them a usable core exchange rate or fee
-pool; graphex's extension is an optional object ``"graphex": {"core_exchange_rate":
-{"core_amount": C, "asset_amount": A}, "fee_pool": P}``: the rate is ``C`` core units per ``A``
-units of the asset (default 1/1) and ``P`` core units (default 0) are created into its fee pool.
+ids ``1.3.1, 1.3.2, ...`` in file order, the issuer permissions BitShares' genesis gives them
+(``DEFAULT_UIA_ASSET_ISSUER_PERMISSION``: charge_market_fee, white_list, override_authority,
+transfer_restricted, disable_confidential) and no flags (BitShares sets ``witness_fed_asset``, a
+market-issued-asset flag that means nothing here). BitShares' genesis has no way to give them a
+usable core exchange rate or fee pool; graphex's extension is an optional object
+``"graphex": {"core_exchange_rate": {"core_amount": C, "asset_amount": A}, "fee_pool": P}``: the
+rate is ``C`` core units per ``A`` units of the asset (default 1/1) and ``P`` core units
+(default 0) are created into its fee pool.
 
 Initial balances (``initial_balances``) are graphex's own shape — BitShares' are claimable
 balance objects owned by addresses; graphex credits accounts directly: ``{"owner": account name,
@@ -92,7 +94,7 @@ def _integer(entry: dict[str, object], field: str, what: str, default: object = 
 
 
 def parse_initial_asset(entry: object, core_symbol: str) -> InitialAsset:
-    """Check one ``initial_assets`` entry; raise :class:`GenesisError` naming the asset and field."""
+    """Check one ``initial_assets`` entry; a :class:`GenesisError` names the asset and field."""
     from .evaluators.checks import is_valid_symbol  # evaluators import the state, which imports us
 
     if not isinstance(entry, dict):

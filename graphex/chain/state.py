@@ -411,8 +411,8 @@ def _fund_genesis_balances(state: ChainState, core: AssetObject) -> None:
             raise GenesisError(f"genesis balance for unknown account {entry['owner']!r}")
         asset = state.asset_by_symbol(entry["asset"])
         if asset is None:
-            raise GenesisError(f"genesis balance of {entry['owner']!r} in {entry['asset']!r}, which "
-                               f"is neither the core asset nor one of initial_assets")
+            raise GenesisError(f"genesis balance of {entry['owner']!r} in {entry['asset']!r}, "
+                               "which is neither the core asset nor one of initial_assets")
         amount = int(entry["amount"])
         if amount < 0:
             raise GenesisError(f"genesis balance of {entry['owner']!r} must not be negative, got "

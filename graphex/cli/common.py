@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from ..node.history import HistoryService
 from ..node.node import Node, NodeConfig
 from ..node.service import production_loop
 
@@ -21,25 +22,34 @@ def parse_endpoint(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def open_node(config: NodeConfig, genesis_text: bytes | None, *, replay: bool = False) -> Node:
+def open_node(config: NodeConfig, genesis_text: bytes | None, *, replay: bool = False
+              ) -> tuple[Node, HistoryService]:
+    """Open the node with its history service attached (replaying from genesis when the history
+    is behind the latest snapshot, so it can catch up)."""
     node = Node(config, genesis_text)
+    history = HistoryService(node)
+    if history.needs_replay and not replay:
+        click.echo(f"history db is at block {history.head}, behind the latest state snapshot: "
+                   "replaying the chain from genesis to rebuild it")
+        replay = True
     head = node.store.head_num()
     if head == 0:
         node.open(replay=replay)
-        return node
+        return node, history
     with Progress(TextColumn("replaying blocks"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeRemainingColumn(), transient=True) as progress:
         task = progress.add_task("replay", total=head)
         node.open(replay=replay, progress=lambda num, _total: progress.update(task, completed=num))
-    return node
+    return node, history
 
 
-async def serve(node: Node, host: str, port: int, *, produce: bool = True) -> None:
+async def serve(node: Node, host: str, port: int, *, produce: bool = True,
+                history: HistoryService | None = None) -> None:
     """Run the API on host:port and produce blocks until SIGINT/SIGTERM."""
     from ..api.app import build_registry
     from ..api.server import make_app, start_server
 
-    registry = build_registry(node)
+    registry = build_registry(node, history)
     app = make_app(registry)
     runner = await start_server(app, host, port)
     stop = asyncio.Event()
@@ -54,6 +64,8 @@ async def serve(node: Node, host: str, port: int, *, produce: bool = True) -> No
     finally:
         await runner.stop()
         node.close()
+        if history is not None:
+            history.close()
 
 
 def data_dir_option(default: str) -> click.Option:

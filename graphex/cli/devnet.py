@@ -11,7 +11,16 @@ from pathlib import Path
 
 import click
 
-from ..chain.genesis import DEVNET_ACCOUNTS, Genesis, devnet_genesis, devnet_key
+from ..chain.genesis import (
+    DEVNET_ACCOUNTS,
+    DEVNET_BTC_BALANCE,
+    DEVNET_BTC_HOLDERS,
+    DEVNET_BTC_PRECISION,
+    DEVNET_GATEWAY,
+    Genesis,
+    devnet_genesis,
+    devnet_key,
+)
 from ..chain.objects import Witness
 from ..node.node import NodeConfig
 from .common import open_node, parse_endpoint, serve
@@ -28,7 +37,8 @@ DEFAULT_DATA_DIR = str(Path.home() / ".graphex" / "devnet")
 @click.option("--snapshot-interval", default=100, show_default=True,
               help="Write a state snapshot every N blocks.")
 def devnet(data_dir: Path, rpc_endpoint: str, reset: bool, snapshot_interval: int) -> None:
-    """Run a local devnet: 1-second blocks, dev accounts alice, bob, carol and dave."""
+    """Run a local devnet: 1-second blocks, dev accounts alice, bob, carol and dave, and the
+    asset BTC (issued by gateway; alice and bob hold 10 each)."""
     host, port = parse_endpoint(rpc_endpoint)
     if reset and data_dir.exists():
         shutil.rmtree(data_dir)
@@ -36,14 +46,14 @@ def devnet(data_dir: Path, rpc_endpoint: str, reset: bool, snapshot_interval: in
     genesis = Genesis.parse(genesis_text)
     names = [f"init{i}" for i in range(11)]
     config = NodeConfig(data_dir=data_dir, snapshot_interval_blocks=snapshot_interval)
-    node = open_node(config, genesis_text)
+    node, history = open_node(config, genesis_text)
     for witness in node.state.db.table(Witness):
         name = node.state.account(witness.witness_account).name
         config.witness_keys[witness.id] = devnet_key(name)
-    keys = {n: devnet_key(n).to_wif() for n in (*DEVNET_ACCOUNTS, *names)}
+    keys = {n: devnet_key(n).to_wif() for n in (*DEVNET_ACCOUNTS, DEVNET_GATEWAY, *names)}
     (data_dir / "devnet-keys.json").write_text(json.dumps(keys, indent=1) + "\n")
     print_banner(genesis, host, port, data_dir, node.state.head_num)
-    asyncio.run(serve(node, host, port))
+    asyncio.run(serve(node, host, port, history=history))
 
 
 def print_banner(genesis: Genesis, host: str, port: int, data_dir: Path, head: int) -> None:
@@ -54,9 +64,16 @@ def print_banner(genesis: Genesis, host: str, port: int, data_dir: Path, head: i
          f"{genesis.address_prefix}")
     echo(f"  API           http://{host}:{port}  ws://{host}:{port}")
     echo(f"  data dir      {data_dir} (head block {head})")
+    for asset in genesis.initial_assets:
+        echo(f"  asset         {asset.symbol} (precision {asset.precision}), issued by "
+             f"{asset.issuer_name}; market {asset.symbol}:{genesis.core_symbol} open from block 0")
     echo("  dev accounts (1 000 000 GPX each; private key = sha256('graphex-devnet:' + name)):")
-    for name in DEVNET_ACCOUNTS:
+    for name in (*DEVNET_ACCOUNTS, DEVNET_GATEWAY):
         key = devnet_key(name)
-        echo(f"    {name:<6} {key.public_key.to_text(genesis.address_prefix)}  {key.to_wif()}")
+        btc = DEVNET_BTC_BALANCE // 10**DEVNET_BTC_PRECISION
+        extra = f" + {btc} BTC" if name in DEVNET_BTC_HOLDERS else ""
+        extra = " (BTC issuer)" if name == DEVNET_GATEWAY else extra
+        echo(f"    {name:<7} {key.public_key.to_text(genesis.address_prefix)}  {key.to_wif()}"
+             f"{extra}")
     echo(f"  all keys      {data_dir / 'devnet-keys.json'}")
     echo("  Ctrl-C stops the devnet; run it again to continue the same chain.")

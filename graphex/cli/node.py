@@ -33,6 +33,6 @@ def node(data_dir: Path, genesis_file: Path | None, rpc_endpoint: str, witnesses
             raise click.BadParameter(f"--witness expects ID=WIF, got {entry!r}")
         config.witness_keys[ObjectId.parse(wid)] = PrivateKey.from_wif(wif)
     genesis_text = genesis_file.read_bytes() if genesis_file else None
-    node_ = open_node(config, genesis_text, replay=replay)
+    node_, history = open_node(config, genesis_text, replay=replay)
     click.echo(f"node at block {node_.state.head_num}, API on http://{host}:{port}")
-    asyncio.run(serve(node_, host, port, produce=bool(config.witness_keys)))
+    asyncio.run(serve(node_, host, port, produce=bool(config.witness_keys), history=history))

@@ -130,6 +130,33 @@ I16 = IntCodec("int16", "h", -(1 << 15), (1 << 15) - 1, -(1 << 15), (1 << 15) - 
 I64 = IntCodec("int64", "q", -(1 << 63), (1 << 63) - 1, INT32_MIN, INT32_MAX)
 
 
+
+class UInt128Codec(Codec[int]):
+    """``fc::uint128_t``: 16 bytes little-endian; JSON always a decimal string (as fc prints it)."""
+
+    name, size, hi = "uint128", 16, (1 << 128) - 1
+
+    def write(self, out: bytearray, value: int) -> None:
+        if not 0 <= value <= self.hi:
+            raise OverflowError(f"uint128 value {value} out of range [0, {self.hi}]")
+        out += value.to_bytes(16, "little")
+
+    def read(self, data: bytes, pos: int) -> tuple[int, int]:
+        need(data, pos, 16, self.name)
+        return int.from_bytes(data[pos : pos + 16], "little"), pos + 16
+
+    def to_json(self, value: int) -> Json:
+        return str(value)
+
+    def from_json(self, j: Json) -> int:
+        if isinstance(j, str) and j.isascii() and j.isdigit():
+            j = int(j)
+        return json_int(j, self.name, 0, self.hi)
+
+
+U128 = UInt128Codec()
+
+
 def write_varint(out: bytearray, value: int) -> None:
     if value < 0:
         raise OverflowError(f"varint cannot hold negative value {value}")

@@ -222,7 +222,8 @@ def test_key_references(node: Node, registry: ApiRegistry) -> None:
 def test_account_balances(node: Node, registry: ApiRegistry) -> None:
     held = node.state.balance(account_id(node, "alice"), GPX)
     assert call(registry, "get_account_balances", "alice", []) == [
-        {"amount": str(held), "asset_id": "1.3.0"}
+        {"amount": str(held), "asset_id": "1.3.0"},
+        {"amount": 10 * 10**8, "asset_id": "1.3.1"},  # the devnet's 10 BTC
     ]
     asked = call(registry, "get_account_balances", str(account_id(node, "alice")),
                  ["1.3.5", "1.3.0", "1.3.0"])

@@ -23,6 +23,7 @@ from bitshares.account import Account
 from bitsharesbase.chains import known_chains
 from framework import DevnetProcess, wait_until
 from graphenebase import ecdsa as gph_ecdsa
+from graphenecommon.blockchainobject import Caching, ObjectCacheInMemory
 from graphenestorage import InRamConfigurationStore
 
 from graphex.api.app import build_registry
@@ -179,7 +180,9 @@ def bitshares(devnet: Devnet, monkeypatch: pytest.MonkeyPatch) -> BitShares:
                         {"chain_id": chain_id, "core_symbol": "GPX", "prefix": "GPX"})
     client = BitShares(node=devnet.ws_url, keys=[devnet_key("alice").to_wif()],
                        nobroadcast=False, config_store=InRamConfigurationStore(), num_retries=0)
-    client.clear_cache()
+    # a fresh account/asset cache: python-bitshares keeps one per process, and its clear_cache()
+    # resets another class's, so an account another test cached (not full) would be seen here
+    monkeypatch.setattr(Caching, "_cache", ObjectCacheInMemory())
     return client
 
 

@@ -107,8 +107,11 @@ class LimitOrderCreateEvaluator(Evaluator[LimitOrderCreate]):
     def evaluate(self, state: ChainState, op: LimitOrderCreate) -> Any:
         rule = "limit_order_create"
         check_expiration(state, op.expiration, rule)
-        sell = state.asset(op.amount_to_sell.asset_id)
-        receive = state.asset(op.min_to_receive.asset_id)
+        try:
+            sell = state.asset(op.amount_to_sell.asset_id)
+            receive = state.asset(op.min_to_receive.asset_id)
+        except UnknownObjectError as exc:
+            raise UnknownObjectError(f"{rule}: {exc}") from None
         check_market(state, op.seller, sell, receive, rule)
         require_funds(state, op.seller, op.amount_to_sell, op.fee, rule)
         return None
@@ -177,7 +180,8 @@ class LimitOrderUpdateEvaluator(Evaluator[LimitOrderUpdate]):
 
     def validate(self, op: LimitOrderUpdate) -> None:
         check_fee(op.fee)
-        if op.new_price is None and op.delta_amount_to_sell is None and op.new_expiration is None:
+        if (op.new_price is None and op.delta_amount_to_sell is None and op.new_expiration is None
+                and op.on_fill is None):  # core counts an on_fill (even empty) as a change
             raise ValidationError("limit_order_update: nothing to update (give a new price, a "
                                   "change of amount or a new expiration)")
         if op.new_price is not None:

@@ -64,9 +64,10 @@ def _pay_rewards(state: ChainState, seller: Account, asset: AssetObject, issuer_
     if not ext.reward_percent:
         return 0
     reward = percent_of(issuer_part, ext.reward_percent)
-    registrar = _redirect_temp(seller.registrar)
-    if reward <= 0 or not is_authorized_asset(state, state.account(registrar), asset):
+    # core checks the seller's own registrar, before redirecting temp-account's share
+    if reward <= 0 or not is_authorized_asset(state, state.account(seller.registrar), asset):
         return 0
+    registrar = _redirect_temp(seller.registrar)
     referrer = _redirect_temp(seller.referrer)
     registrar_part = reward
     if referrer != registrar:

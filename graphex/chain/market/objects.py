@@ -8,7 +8,7 @@ from typing import ClassVar
 from ...protocol import ids
 from ...protocol.ids import ObjectId
 from ...protocol.operations.market import AutoAction
-from ...protocol.types import AccountId, Asset, Int64, LimitOrderId, Price, TimeSec
+from ...protocol.types import AccountId, Asset, Int64, LimitOrderId, Price, TimeSec, UInt128
 from ..database import Database, Object, OrderedIndex
 from .price import book_key
 
@@ -28,6 +28,7 @@ class LimitOrder(Object, kw_only=True):
     seller: AccountId
     for_sale: Int64
     sell_price: Price
+    filled_amount: UInt128 = 0
     deferred_fee: Int64 = 0
     deferred_paid_fee: Asset = NO_FEE
     is_settled_debt: bool = False

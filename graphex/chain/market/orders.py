@@ -52,6 +52,7 @@ def fill_limit_order(state: ChainState, order: LimitOrder, pays: int, receives: 
         return True
     with state.db.modify(order) as o:
         o.for_sale -= pays
+        o.filled_amount += pays
         o.deferred_fee = 0
         o.deferred_paid_fee = Asset(0, o.deferred_paid_fee.asset_id)
     if cull_if_small:

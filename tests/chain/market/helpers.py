@@ -14,10 +14,10 @@ import msgspec
 from graphex.chain.genesis import devnet_genesis
 from graphex.chain.market.objects import LimitOrder
 from graphex.chain.objects import AccountStatistics, AssetObject
-from graphex.protocol import ids
 from graphex.protocol.ids import ObjectId
 from graphex.protocol.operations import (
     AssetCreate,
+    AssetFundFeePool,
     AssetIssue,
     FillOrder,
     LimitOrderCancel,
@@ -31,6 +31,8 @@ from tests.chain.evaluators.helpers import push, with_fee
 
 CHARGE_MARKET_FEE = 0x01
 UIA_PERMISSIONS = 0x01 | 0x02 | 0x04 | 0x08 | 0x40
+NEW_ASSET_PLACEHOLDER = ObjectId(1, 3, 1)
+"""asset_create prices its core exchange rate against 1.3.1, standing for the new asset."""
 CREATE_FEE = 500_000
 """The devnet's limit_order_create fee (5 GPX)."""
 
@@ -56,16 +58,21 @@ def market_chain(*, cancel_fee: int | None = None, update_fee: int | None = None
 
 def new_uia(chain: DevChain, symbol: str, *, issuer: str = "alice", precision: int = 4,
             market_fee_percent: int = 0, max_market_fee: int = 10**12,
-            taker_fee_percent: int | None = None, cer: tuple[int, int] = (1, 1)) -> ObjectId:
-    """Create a user-issued asset; a market fee is charged when ``market_fee_percent`` or
-    ``taker_fee_percent`` is given. ``cer`` = (core, asset) units of the core exchange rate."""
+            taker_fee_percent: int | None = None, charge_market_fee: bool | None = None,
+            cer: tuple[int, int] = (1, 1), reward_percent: int | None = None,
+            whitelist_market_fee_sharing: tuple[ObjectId, ...] | None = None) -> ObjectId:
+    """Create a user-issued asset. It has the ``charge_market_fee`` flag when asked, or by default
+    when ``market_fee_percent`` or ``taker_fee_percent`` is given. ``cer`` = (core units, asset
+    units) of its core exchange rate."""
     asset_id = ObjectId(1, 3, sum(1 for _ in chain.state.db.table(AssetObject)))
-    charges = market_fee_percent > 0 or taker_fee_percent is not None
+    charges = charge_market_fee
+    if charges is None:
+        charges = market_fee_percent > 0 or taker_fee_percent is not None
     opts = AssetOptions(
         10**15, market_fee_percent, max_market_fee, UIA_PERMISSIONS,
         CHARGE_MARKET_FEE if charges else 0,
-        Price(Asset(cer[0], GPX), Asset(cer[1], asset_id)), (), (), (), (), "",
-        AssetOptionsExtensions(taker_fee_percent=taker_fee_percent),
+        Price(Asset(cer[0], GPX), Asset(cer[1], NEW_ASSET_PLACEHOLDER)), (), (), (), (), "",
+        AssetOptionsExtensions(reward_percent, whitelist_market_fee_sharing, taker_fee_percent),
     )
     push(chain, AssetCreate(Asset(0, GPX), chain.account_id(issuer), symbol, precision, opts),
          [issuer])
@@ -153,8 +160,27 @@ def book(chain: DevChain, sell_asset: ObjectId, receive_asset: ObjectId) -> list
     return list(chain.state.db.ordered(LimitOrder, "by_price").prefix((sell_asset, receive_asset)))
 
 
-def oid(instance: int) -> ObjectId:
-    return ObjectId(1, 7, instance)
+def fund_fee_pool(chain: DevChain, asset_id: ObjectId, core_amount: int) -> None:
+    push(chain, AssetFundFeePool(Asset(0, GPX), chain.account_id("alice"), asset_id, core_amount))
 
 
-__all__ = ["GPX", "ids"]
+PEOPLE = ("alice", "bob", "carol", "dave", "committee-account")
+
+Ledger = dict[tuple[str, ObjectId], int]
+
+
+def ledger(chain: DevChain, *assets: ObjectId) -> Ledger:
+    """Every devnet trader's (and committee-account's) balance of ``assets``."""
+    return {(name, a): chain.balance(name, a) for name in PEOPLE for a in assets}
+
+
+def changes(chain: DevChain, before: Ledger) -> Ledger:
+    """The balances that changed since ``before``, as deltas."""
+    now = {key: chain.balance(*key) for key in before}
+    return {key: now[key] - value for key, value in before.items() if now[key] != value}
+
+
+def pending(chain: DevChain, who: str) -> int:
+    """Core fees ``who`` has paid, held in its statistics until maintenance."""
+    return stats(chain, who).pending_fees
+
