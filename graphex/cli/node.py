@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
+from ..node.node import NodeConfig
 from ..protocol.ids import ObjectId
 from ..protocol.keys import PrivateKey
-from ..node.node import NodeConfig
 from .common import open_node, parse_endpoint, serve
 
 

@@ -44,7 +44,7 @@ async def production_loop(node: Node, stop: asyncio.Event, clock: Clock = time.t
             try:
                 await asyncio.wait_for(stop.wait(), timeout=delay)
                 return
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         if node.local_witness_at(when) is None:
             await asyncio.sleep(0)

@@ -333,7 +333,7 @@ def format_time(seconds: int) -> str:
 def parse_time(text: str) -> int:
     if not isinstance(text, str):
         raise JsonFormError(f"time: expected 'YYYY-MM-DDTHH:MM:SS', got {text!r}")
-    core = text[:-1] if text.endswith("Z") else text
+    core = text.removesuffix("Z")
     core = core.split(".")[0]
     try:
         parsed = time.strptime(core, "%Y-%m-%dT%H:%M:%S")

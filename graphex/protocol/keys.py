@@ -63,7 +63,7 @@ def b58decode(text: str) -> bytes:
 class PublicKey:
     """A compressed secp256k1 public key. Ordered by address, as BitShares sorts ``key_auths``."""
 
-    __slots__ = ("data", "__dict__")
+    __slots__ = ("__dict__", "data")
 
     def __init__(self, data: bytes) -> None:
         if len(data) != 33 or data[0] not in (2, 3):
@@ -105,7 +105,7 @@ class PublicKey:
 class PrivateKey:
     """A secp256k1 secret key."""
 
-    __slots__ = ("secret", "_key", "_public")
+    __slots__ = ("_key", "_public", "secret")
 
     def __init__(self, secret: bytes) -> None:
         if len(secret) != 32:

@@ -19,23 +19,23 @@ from typing import Annotated, Any, TypeVar, get_args, get_origin
 import msgspec
 
 from .codec import (
+    BOOL,
+    BYTES,
+    OBJECT_ID,
+    STRING,
     Codec,
     DecodeError,
     FutureExtensionsCodec,
     Json,
     JsonFormError,
     OptionalCodec,
+    PairCodec,
     SetCodec,
     VectorCodec,
     map_codec,
     need,
     read_varint,
     write_varint,
-    BOOL,
-    BYTES,
-    STRING,
-    PairCodec,
-    OBJECT_ID,
 )
 from .ids import ObjectId
 
@@ -273,6 +273,16 @@ def from_json(cls: type[S], j: Json) -> S:
 
 
 __all__ = [
-    "EXT", "MAP", "SET", "WireStruct", "StructCodec", "ExtensionCodec", "codec_of",
-    "pack", "unpack", "to_json", "from_json", "need",
+    "EXT",
+    "MAP",
+    "SET",
+    "ExtensionCodec",
+    "StructCodec",
+    "WireStruct",
+    "codec_of",
+    "from_json",
+    "need",
+    "pack",
+    "to_json",
+    "unpack",
 ]

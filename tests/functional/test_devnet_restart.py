@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from framework import DevnetProcess, graphex, wait_until
 
 pytestmark = pytest.mark.functional

@@ -29,7 +29,6 @@ from graphex.testing.chain import GPX, DevChain
 from tests.chain.evaluators.helpers import push, refuse, with_fee
 
 
-
 def key_authority(threshold: int, *keys: PrivateKey) -> Authority:
     members = sorted((k.public_key, 1) for k in keys)
     return Authority(threshold, (), tuple(members), ())

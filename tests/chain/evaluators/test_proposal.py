@@ -33,7 +33,6 @@ from graphex.testing.chain import GPX, DevChain
 from tests.chain.evaluators.helpers import Signer, push, refuse, with_fee
 
 
-
 def transfer(chain: DevChain, sender: str, receiver: str, whole: int) -> Transfer:
     op = Transfer(Asset(0, GPX), chain.account_id(sender), chain.account_id(receiver),
                   chain.gpx(whole))

@@ -27,7 +27,6 @@ replaying the same blocks reaches the same state hash after every block.
 from __future__ import annotations
 
 import os
-
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
