@@ -259,6 +259,7 @@ def test_limit_orders_both_sides_best_first(book: Book) -> None:
         "for_sale": 1_000_000,
         "sell_price": {"base": {"amount": 1_000_000, "asset_id": "1.3.0"},
                        "quote": {"amount": 250_000, "asset_id": str(usd)}},
+        "filled_amount": "0",
         "deferred_fee": best["deferred_fee"],
         "deferred_paid_fee": {"amount": 0, "asset_id": "1.3.0"},
         "is_settled_debt": False,
