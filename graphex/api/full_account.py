@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..chain.database import Database, Object, OrderedIndex, UnregisteredType
+from ..chain.database import Database, GroupIndex, Object, OrderedIndex, UnregisteredType
 from ..chain.objects import (
     Account,
     AccountStatistics,
@@ -66,7 +66,7 @@ def owned_objects(db: Database, kind: tuple[int, int], field: str,
         index = db.index(cls, OWNER_INDEXES.get(kind, field))
     except UnregisteredType:
         index = None
-    if isinstance(index, OrderedIndex):
+    if isinstance(index, (OrderedIndex, GroupIndex)):
         return index.equal(owner)
     return (obj for obj in db.table(cls) if getattr(obj, field, None) == owner)
 

@@ -28,6 +28,7 @@ from itertools import islice
 from typing import Any, ClassVar
 
 from ..chain.market.objects import LimitOrder, market_key
+from ..chain.market.objects import book_side as chain_book_side
 from ..chain.market.price import price_rank
 from ..chain.objects import AssetObject
 from ..chain.state import ChainState
@@ -66,7 +67,7 @@ MAX_ORDER_BOOK = 50
 # -- reading the book --------------------------------------------------------------------------
 def book_side(state: ChainState, sell: ObjectId, receive: ObjectId) -> Iterator[LimitOrder]:
     """Open orders selling ``sell`` for ``receive``, best price first, oldest first at a price."""
-    return state.db.ordered(LimitOrder, "by_price").prefix((sell, receive))
+    return chain_book_side(state.db, sell, receive)
 
 
 def _account_price_key(order: LimitOrder) -> tuple[int, ObjectId]:
@@ -141,7 +142,7 @@ class MarketApi:
         account = get_account(state, account_name_or_id)
         start = ObjectId(*ids.LIMIT_ORDER, 0) if start_id is None else \
             parse_typed_id(start_id, ids.LIMIT_ORDER, "start_id")
-        owned = state.db.ordered(LimitOrder, "by_account").equal(account.id)
+        owned = state.db.group(LimitOrder, "by_account").equal(account.id)
         return [object_json(o) for o in islice((o for o in owned if o.id >= start), count)]
 
     def get_account_limit_orders(self, account_name_or_id: str, base: str, quote: str,
@@ -159,7 +160,7 @@ class MarketApi:
         base_asset, quote_asset = _market_assets(state, method, base, quote)
         start = self._account_orders_start(state, account.id, base_asset.id, quote_asset.id,
                                            ostart_id, ostart_price)
-        owned = state.db.ordered(LimitOrder, "by_account").equal(account.id)
+        owned = state.db.group(LimitOrder, "by_account").equal(account.id)
         in_market = sorted((o for o in owned if o.sell_asset == base_asset.id
                             and o.receive_asset == quote_asset.id), key=_account_price_key)
         if start is not None:

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import ClassVar
 
-from ..chain.market.objects import LimitOrder, market_key
+from ..chain.market.objects import best_offer, market_key
 from ..chain.objects import AssetObject
 from ..node.history import HistoryService, HistoryUnavailable
 from ..node.history.market_queries import TickerRow, fills_by_sequence, fills_by_time, ticker
@@ -132,9 +132,9 @@ class MarketDataApi:
         """The best ask (an order selling ``quote``) and bid (selling ``base``), as core's
         ``get_order_book(base, quote, 1)`` prints them."""
         fields: dict[str, Json] = {}
-        book = self.node.state.db.ordered(LimitOrder, "by_price")
+        db = self.node.state.db
         for side, sells, receives in (("lowest_ask", quote, base), ("highest_bid", base, quote)):
-            best = next(book.prefix((sells.id, receives.id)), None)
+            best = best_offer(db, sells.id, receives.id)
             if best is None:
                 continue
             price = best.sell_price

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..chain.market.objects import LimitOrder, market_key
+from ..chain.market.objects import LimitOrder, book_side, market_key
 from ..node.node import Node
 from ..protocol import ids
 from ..protocol.block import SignedBlock
@@ -125,10 +125,10 @@ class MarketFeed:
     # -- the open orders of watched markets ----------------------------------------------------
     def _watch(self, market: Market) -> None:
         self._open_orders[market] = set()
-        book = self.node.state.db.ordered(LimitOrder, "by_price")
+        db = self.node.state.db
         a, b = market
-        for side in ((a, b), (b, a)):
-            for order in book.prefix(side):
+        for sell, receive in ((a, b), (b, a)):
+            for order in book_side(db, sell, receive):
                 self._remember(order.id, market)
 
     def _remember(self, order_id: ObjectId, market: Market) -> None:

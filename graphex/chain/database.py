@@ -205,7 +205,50 @@ class OrderedIndex(Index[T]):
         return len(self._entries)
 
 
-AnyIndex = UniqueIndex[Any] | OrderedIndex[Any]
+class GroupIndex(Index[T]):
+    """key -> the objects with that key: a dict of dicts, so adding and removing cost one hash
+    each; reading a group sorts it by id (groups are small: one account's orders)."""
+
+    __slots__ = ("_groups",)
+
+    def __init__(self, name: str, key_fn: Callable[[T], Any]) -> None:
+        super().__init__(name, key_fn)
+        self._groups: dict[Any, dict[ObjectId, T]] = {}
+
+    def _insert(self, obj: T, key: Any) -> None:
+        group = self._groups.get(key)
+        if group is None:
+            self._groups[key] = {obj.id: obj}
+        else:
+            group[obj.id] = obj
+
+    def _remove(self, obj: T, key: Any) -> None:
+        group = self._groups.get(key)
+        if group is None or group.pop(obj.id, None) is not obj:
+            broken(f"group index {self.name}: {obj.id} was not under {key!r}")
+        elif not group:
+            del self._groups[key]
+
+    def equal(self, key: Any) -> Iterator[T]:
+        """The objects whose key equals ``key``, in id order."""
+        group = self._groups.get(key)
+        if not group:
+            return iter(())
+        return iter([group[oid] for oid in sorted(group)])
+
+    def get(self, key: Any) -> T | None:
+        """The oldest object with ``key``, or None."""
+        group = self._groups.get(key)
+        return group[min(group)] if group else None
+
+    def count(self, key: Any) -> int:
+        return len(self._groups.get(key, ()))
+
+    def __len__(self) -> int:
+        return sum(len(g) for g in self._groups.values())
+
+
+AnyIndex = UniqueIndex[Any] | OrderedIndex[Any] | GroupIndex[Any]
 
 
 def _keys_getter(indexes: tuple[AnyIndex, ...]) -> Callable[[Object], list[Any]]:
@@ -396,7 +439,7 @@ class Database:
         self._top: _UndoState | None = None  # where changes are recorded; None: not recorded
         self._enabled, self._max_undo = True, MAX_UNDO_HISTORY_BLOCKS
 
-    def register(self, cls: type[T], *indexes: UniqueIndex[T] | OrderedIndex[T],
+    def register(self, cls: type[T], *indexes: UniqueIndex[T] | OrderedIndex[T] | GroupIndex[T],
                  immutable_keys: bool = False) -> None:
         """Declare the table of ``cls``. ``immutable_keys``: no index key ever changes after an
         object is created (e.g. a balance's owner and asset), so ``modify`` skips re-keying."""
@@ -509,7 +552,7 @@ class Database:
     def registered_classes(self) -> list[type[Object]]:
         return [table.cls for table in self._tables.values()]
 
-    def index(self, cls: type[T], name: str) -> UniqueIndex[T] | OrderedIndex[T]:
+    def index(self, cls: type[T], name: str) -> UniqueIndex[T] | OrderedIndex[T] | GroupIndex[T]:
         for ix in self._table(cls).indexes:
             if ix.name == name:
                 return ix
@@ -518,6 +561,11 @@ class Database:
     def ordered(self, cls: type[T], name: str) -> OrderedIndex[T]:
         ix = self.index(cls, name)
         invariant(isinstance(ix, OrderedIndex), f"{cls.__name__}.{name} is not ordered")
+        return ix  # type: ignore[return-value]
+
+    def group(self, cls: type[T], name: str) -> GroupIndex[T]:
+        ix = self.index(cls, name)
+        invariant(isinstance(ix, GroupIndex), f"{cls.__name__}.{name} is not a group index")
         return ix  # type: ignore[return-value]
 
     def all_objects(self) -> Iterator[Object]:

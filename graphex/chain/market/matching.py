@@ -15,7 +15,7 @@ from enum import IntEnum
 
 from ...protocol.types import Price
 from ..state import ChainState
-from .objects import LimitOrder
+from .objects import LimitOrder, best_offer
 from .orders import fill_limit_order, maybe_cull_small_order
 from .price import crosses, mul_down, mul_up
 
@@ -29,15 +29,7 @@ class MatchResult(IntEnum):
 
 def best_opposite(state: ChainState, order: LimitOrder) -> LimitOrder | None:
     """The best order on the other side of ``order``'s market, or None."""
-    found = state.db.ordered(LimitOrder, "by_price").first_from(
-        (order.sell_price.quote.asset_id, order.sell_price.base.asset_id)
-    )
-    if found is None:
-        return None
-    key, best = found
-    if key[0] != order.sell_price.quote.asset_id or key[1] != order.sell_price.base.asset_id:
-        return None
-    return best
+    return best_offer(state.db, order.sell_price.quote.asset_id, order.sell_price.base.asset_id)
 
 
 def apply_order(state: ChainState, order: LimitOrder) -> bool:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
 from ...protocol import ids
 from ...protocol.ids import ObjectId
 from ...protocol.operations.market import AutoAction
 from ...protocol.types import AccountId, Asset, Int64, LimitOrderId, Price, TimeSec, UInt128
-from ..database import Database, Object, OrderedIndex
-from .price import book_key
+from ..database import Database, GroupIndex, Object, OrderedIndex
+from .price import SIDE_SHIFT, book_key, side_key
 
 NO_FEE = Asset(0, ids.CORE_ASSET)
 
@@ -47,13 +47,39 @@ class LimitOrder(Object, kw_only=True):
         return Asset(self.for_sale, self.sell_price.base.asset_id)
 
 
+ID_BITS = 48
+"""Index keys end with the order's 48-bit instance, so every key is one unique int: the sorted
+lists compare plain ints and never fall back to comparing ids on ties (many orders share a price
+or never expire)."""
+
+
 def register_market_tables(db: Database) -> None:
     db.register(
         LimitOrder,
-        OrderedIndex("by_price", lambda o: book_key(o.sell_price)),
-        OrderedIndex("by_expiration", lambda o: o.expiration),
-        OrderedIndex("by_account", lambda o: o.seller),
+        OrderedIndex("by_price", lambda o: book_key(o.sell_price) << ID_BITS | o.id.instance),
+        OrderedIndex("by_expiration", lambda o: o.expiration << ID_BITS | o.id.instance),
+        GroupIndex("by_account", lambda o: o.seller),
     )
+
+
+def _side_bounds(sell: ObjectId, receive: ObjectId) -> tuple[int, int]:
+    lo = side_key(sell, receive)
+    return lo << ID_BITS, (lo + (1 << SIDE_SHIFT)) << ID_BITS
+
+
+def book_side(db: Database, sell: ObjectId, receive: ObjectId) -> Iterator[LimitOrder]:
+    """The orders selling ``sell`` for ``receive``, best price first, then oldest."""
+    lo, hi = _side_bounds(sell, receive)
+    return db.ordered(LimitOrder, "by_price").range(lo, hi)
+
+
+def best_offer(db: Database, sell: ObjectId, receive: ObjectId) -> LimitOrder | None:
+    """The best order selling ``sell`` for ``receive`` (the front of that side), or None."""
+    lo, hi = _side_bounds(sell, receive)
+    found = db.ordered(LimitOrder, "by_price").first_from(lo)
+    if found is None or found[0] >= hi:
+        return None
+    return found[1]
 
 
 def order_holdings(orders: Iterable[LimitOrder]) -> Iterable[tuple[ObjectId, int]]:

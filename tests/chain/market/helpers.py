@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from graphex.chain.genesis import devnet_genesis
-from graphex.chain.market.objects import LimitOrder
+from graphex.chain.market.objects import LimitOrder, book_side
 from graphex.chain.objects import AccountStatistics, AssetObject
 from graphex.protocol.ids import ObjectId
 from graphex.protocol.operations import (
@@ -157,7 +157,7 @@ def dyn(chain: DevChain, asset_id: ObjectId) -> Any:
 
 def book(chain: DevChain, sell_asset: ObjectId, receive_asset: ObjectId) -> list[LimitOrder]:
     """One side of a market, best first."""
-    return list(chain.state.db.ordered(LimitOrder, "by_price").prefix((sell_asset, receive_asset)))
+    return list(book_side(chain.state.db, sell_asset, receive_asset))
 
 
 def fund_fee_pool(chain: DevChain, asset_id: ObjectId, core_amount: int) -> None:
