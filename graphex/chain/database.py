@@ -427,11 +427,12 @@ def _merge(child: _UndoState, parent: _UndoState) -> None:
 class Database:
     """All objects, by table; see the module docstring for the undo rules."""
 
-    __slots__ = ("_by_class", "_enabled", "_max_undo", "_objects", "_retained", "_stack",
-                 "_tables", "_top")
+    __slots__ = ("_by_class", "_by_name", "_enabled", "_max_undo", "_objects", "_retained",
+                 "_stack", "_tables", "_top")
 
     def __init__(self) -> None:
         self._tables: dict[Kind, _Table] = {}
+        self._by_name: dict[tuple[type[Object], str], AnyIndex] = {}
         self._by_class: dict[type[Object], _Table] = {}
         self._objects: dict[ObjectId, Object] = {}
         self._stack: deque[_UndoState] = deque()
@@ -450,6 +451,8 @@ class Database:
         for ix in indexes:
             ix._objects = self._objects
         self._tables[cls.kind] = self._by_class[cls] = _Table(cls, indexes, immutable_keys)
+        for ix in indexes:
+            self._by_name[cls, ix.name] = ix
 
     def _table(self, cls: type[Object]) -> _Table:
         try:
@@ -553,10 +556,11 @@ class Database:
         return [table.cls for table in self._tables.values()]
 
     def index(self, cls: type[T], name: str) -> UniqueIndex[T] | OrderedIndex[T] | GroupIndex[T]:
-        for ix in self._table(cls).indexes:
-            if ix.name == name:
-                return ix
-        raise UnregisteredType(f"{cls.__name__} has no index {name!r}")
+        found = self._by_name.get((cls, name))
+        if found is None:
+            self._table(cls)  # an unregistered class is named as such
+            raise UnregisteredType(f"{cls.__name__} has no index {name!r}")
+        return found
 
     def ordered(self, cls: type[T], name: str) -> OrderedIndex[T]:
         ix = self.index(cls, name)
