@@ -125,7 +125,8 @@ def is_authorized_to_execute(state: ChainState, proposal: Proposal) -> bool:
 
 def execute_proposal(state: ChainState, proposal: Proposal) -> None:
     """Apply the proposed operations and remove the proposal, all in one nested undo session;
-    on a ChainError nothing of it remains and the error propagates."""
+    on a ChainError nothing of it remains and the error propagates. The executed operations are
+    recorded as virtual applied operations (core's ``push_proposal``)."""
     from ..tx_apply import apply_operation  # tx_apply imports the evaluators
 
     depth = _EXECUTION_DEPTH.get()
@@ -134,16 +135,21 @@ def execute_proposal(state: ChainState, proposal: Proposal) -> None:
         raise ValidationError(f"proposal execution nested {depth} deep, limit {limit}")
     token = _EXECUTION_DEPTH.set(depth + 1)
     try:
+        mark = state.applied.mark()
         with state.db.session() as session:
             for index, op in enumerate(proposal.proposed_transaction.operations):
+                record = state.applied.push(op, virtual=True)  # as core's push_proposal
                 try:
-                    apply_operation(state, op)
+                    record.result = apply_operation(state, op)
                 except ChainError as exc:
                     exc.message = f"proposed operation {index} ({type(op).__name__}): {exc.message}"
                     exc.args = (exc.message,)
                     raise
             state.db.remove(proposal)
             session.commit()
+    except BaseException:
+        state.applied.rollback(mark)
+        raise
     finally:
         _EXECUTION_DEPTH.reset(token)
 

@@ -227,3 +227,13 @@ def test_owner_requirements_need_owner_approvals() -> None:
     approve(chain, pid, "bob", ["bob"], owner_approvals_to_add=(bob,))
     assert proposal(chain, pid) is None
     assert chain.state.account(bob).owner == new_owner
+
+
+def test_executed_operations_are_recorded_as_virtual_applied_operations() -> None:
+    chain = DevChain()
+    bob = chain.account_id("bob")
+    pid = propose(chain, [transfer(chain, "bob", "carol", 3)])
+    approve(chain, pid, "bob", ["bob"], active_approvals_to_add=(bob,))
+    kinds = [(type(r.op).__name__, r.is_virtual, r.trx_in_block) for r in chain.state.block_ops]
+    assert kinds == [("ProposalUpdate", False, 0), ("Transfer", True, 0)]
+    assert [r.virtual_op for r in chain.state.block_ops] == [0, 1]
