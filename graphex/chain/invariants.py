@@ -22,6 +22,7 @@ from .invariant import InvariantError
 from .market.objects import LimitOrder, order_holdings
 from .market.price import crosses
 from .objects import AccountBalance, AccountStatistics, AssetDynamicData, AssetObject
+from .smartcoin.objects import AssetBitassetData, smartcoin_holdings
 from .state import ChainState
 
 Holding = tuple[ObjectId, int]
@@ -42,7 +43,14 @@ def foundation_holdings(state: ChainState) -> Iterable[Holding]:
 
 
 def market_holdings(state: ChainState) -> Iterable[Holding]:
-    return order_holdings(state.db.table(LimitOrder))
+    yield from order_holdings(state.db.table(LimitOrder))
+    yield from smartcoin_holdings(state.db)
+    for asset in state.db.table(AssetObject):  # margin call fees, held in the backing asset
+        if asset.bitasset_data_id is not None:
+            dyn = state.asset_dynamic(asset)
+            if dyn.accumulated_collateral_fees:
+                data = state.db.get(asset.bitasset_data_id, AssetBitassetData)
+                yield data.options.short_backing_asset, dyn.accumulated_collateral_fees
 
 
 def check_books(state: ChainState) -> None:

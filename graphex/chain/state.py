@@ -46,6 +46,7 @@ from .objects import (
     Witness,
     WitnessSchedule,
 )
+from .smartcoin.objects import register_smartcoin_tables
 from .witness_schedule import shuffle_witnesses
 
 GLOBAL_PROPERTY_ID = ObjectId(2, 0, 0)
@@ -82,6 +83,7 @@ def register_tables(db: Database) -> None:
     )
     db.register(BlockSummary)
     register_market_tables(db)
+    register_smartcoin_tables(db)
 
 
 class ChainState:

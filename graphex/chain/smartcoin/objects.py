@@ -1,0 +1,137 @@
+"""Smartcoin state objects with BitShares' field names and order (core: chain/asset_object.hpp,
+chain/market_object.hpp): the bitasset data (2.4.x), debt positions (1.8.x), force settlements
+(1.4.x) and collateral bids (2.17.x), their indexes, and what they hold for the supply invariant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated, ClassVar
+
+from ...protocol import ids
+from ...protocol.bitasset import BitassetOptions, PriceFeed
+from ...protocol.ids import ObjectId
+from ...protocol.struct import MAP, WireStruct
+from ...protocol.types import AccountId, Asset, AssetId, Int64, Price, TimeSec, UInt16
+from ..database import Database, GroupIndex, Object, OrderedIndex, UniqueIndex
+
+NULL_ASSET = Asset(0, ids.CORE_ASSET)
+NULL_PRICE = Price(NULL_ASSET, NULL_ASSET)
+"""core's default-constructed ``price``: 0/0 of 1.3.0 — a feed that was never set ("null")."""
+
+
+class PriceFeedWithIcr(WireStruct, frozen=True):
+    """``price_feed_with_icr``: a feed plus the initial collateral ratio (BSIP77)."""
+
+    settlement_price: Price = NULL_PRICE
+    maintenance_collateral_ratio: UInt16 = 1750
+    maximum_short_squeeze_ratio: UInt16 = 1500
+    core_exchange_rate: Price = NULL_PRICE
+    initial_collateral_ratio: UInt16 = 1750
+
+    @classmethod
+    def of(cls, feed: PriceFeed, icr: int | None) -> PriceFeedWithIcr:
+        return cls(feed.settlement_price, feed.maintenance_collateral_ratio,
+                   feed.maximum_short_squeeze_ratio, feed.core_exchange_rate,
+                   feed.maintenance_collateral_ratio if icr is None else icr)
+
+    def is_null(self) -> bool:
+        return self.settlement_price.base.amount == 0 or self.settlement_price.quote.amount == 0
+
+
+FeedEntry = tuple[TimeSec, PriceFeedWithIcr]
+
+
+class AssetBitassetData(Object, kw_only=True):
+    """2.4.x: a smartcoin's feeds, current feed and settlement state."""
+
+    kind: ClassVar[tuple[int, int]] = ids.ASSET_BITASSET_DATA
+    asset_id: AssetId
+    feeds: Annotated[tuple[tuple[AccountId, FeedEntry], ...], MAP] = ()
+    median_feed: PriceFeedWithIcr = PriceFeedWithIcr()
+    current_feed: PriceFeedWithIcr = PriceFeedWithIcr()
+    current_feed_publication_time: TimeSec = 0
+    current_maintenance_collateralization: Price = NULL_PRICE
+    current_initial_collateralization: Price = NULL_PRICE
+    options: BitassetOptions = BitassetOptions()
+    force_settled_volume: Int64 = 0
+    is_prediction_market: bool = False
+    settlement_price: Price = NULL_PRICE
+    settlement_fund: Int64 = 0
+    individual_settlement_debt: Int64 = 0
+    individual_settlement_fund: Int64 = 0
+    asset_cer_updated: bool = False
+    feed_cer_updated: bool = False
+
+    def has_settlement(self) -> bool:
+        """Globally settled (a settlement price is set)."""
+        return self.settlement_price.base.amount != 0
+
+
+class CallOrder(Object, kw_only=True):
+    """1.8.x: a debt position: ``debt`` of the smartcoin backed by ``collateral``."""
+
+    kind: ClassVar[tuple[int, int]] = ids.CALL_ORDER
+    borrower: AccountId
+    collateral: Int64
+    debt: Int64
+    call_price: Price
+    target_collateral_ratio: UInt16 | None = None
+
+    @property
+    def debt_type(self) -> ObjectId:
+        return self.call_price.quote.asset_id
+
+    @property
+    def collateral_type(self) -> ObjectId:
+        return self.call_price.base.asset_id
+
+
+class ForceSettlement(Object, kw_only=True):
+    """1.4.x: a pending force settlement of ``balance``, executed at ``settlement_date``."""
+
+    kind: ClassVar[tuple[int, int]] = ids.FORCE_SETTLEMENT
+    owner: AccountId
+    balance: Asset
+    settlement_date: TimeSec
+
+
+class CollateralBid(Object, kw_only=True):
+    """2.17.x: a bid to take over debt of a globally settled smartcoin (``inv_swan_price`` is
+    collateral offered / debt covered)."""
+
+    kind: ClassVar[tuple[int, int]] = ids.COLLATERAL_BID
+    bidder: AccountId
+    inv_swan_price: Price
+
+
+def register_smartcoin_tables(db: Database) -> None:
+    db.register(AssetBitassetData, UniqueIndex("asset", lambda b: b.asset_id))
+    db.register(
+        CallOrder,
+        UniqueIndex("by_account", lambda c: (c.borrower, c.call_price.quote.asset_id)),
+        GroupIndex("by_debt", lambda c: c.call_price.quote.asset_id),
+    )
+    db.register(
+        ForceSettlement,
+        OrderedIndex("by_expiration", lambda s: (s.settlement_date, s.id.instance)),
+        GroupIndex("by_account", lambda s: s.owner),
+    )
+    db.register(CollateralBid, GroupIndex("by_asset", lambda b: b.inv_swan_price.quote.asset_id))
+
+
+def smartcoin_holdings(db: Database) -> Iterable[tuple[ObjectId, int]]:
+    """What smartcoin objects hold: position collateral, settlement and individual-settlement
+    funds (in the backing asset), pending force settlements, collateral bids."""
+    for call in db.table(CallOrder):
+        yield call.collateral_type, call.collateral
+    for data in db.table(AssetBitassetData):
+        backing = data.options.short_backing_asset
+        if data.settlement_fund:
+            yield backing, data.settlement_fund
+        if data.individual_settlement_fund:
+            yield backing, data.individual_settlement_fund
+    for settle in db.table(ForceSettlement):
+        yield settle.balance.asset_id, settle.balance.amount
+    for bid in db.table(CollateralBid):
+        yield bid.inv_swan_price.base.asset_id, bid.inv_swan_price.base.amount
