@@ -47,6 +47,7 @@ from .chain_config import chain_config
 from .full_account import full_account, key_references
 from .market_api import MarketApi
 from .market_data import MarketDataApi
+from .smartcoin_api import SmartcoinApi
 from .queries import (
     MAX_FULL_ACCOUNTS,
     MAX_KEY_REFERENCES,
@@ -70,7 +71,7 @@ _BLOCK = codec_of(SignedBlock)
 _SIGNED_TX = codec_of(SignedTransaction)
 
 
-class DatabaseApi(MarketApi, MarketDataApi):
+class DatabaseApi(MarketApi, MarketDataApi, SmartcoinApi):
     """BitShares' ``database_api`` over one :class:`~graphex.node.node.Node`."""
 
     methods: ClassVar[frozenset[str]] = frozenset({
@@ -82,7 +83,7 @@ class DatabaseApi(MarketApi, MarketDataApi):
         "get_assets", "get_witness_by_account", "get_witnesses", "lookup_witness_accounts",
         "get_committee_member_by_account", "get_required_fees", "verify_authority",
         "get_transaction_hex",
-    }) | MarketApi.methods | MarketDataApi.methods
+    }) | MarketApi.methods | MarketDataApi.methods | SmartcoinApi.methods
 
     def __init__(self, node: Node, history: HistoryService | None = None) -> None:
         self.node = node

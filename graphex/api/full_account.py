@@ -45,7 +45,9 @@ OWNED_KINDS: dict[str, tuple[tuple[int, int], str]] = {
     "settle_orders": (ids.FORCE_SETTLEMENT, "owner"),
 }
 """Full-account lists filled from an object kind by an owner field, when the kind is registered."""
-OWNER_INDEXES: dict[tuple[int, int], str] = {ids.LIMIT_ORDER: "by_account"}
+OWNER_INDEXES: dict[tuple[int, int], str] = {
+    ids.LIMIT_ORDER: "by_account", ids.CALL_ORDER: "by_borrower", ids.FORCE_SETTLEMENT: "by_account",
+}
 """Ordered indexes keyed by exactly the owner field, where not named after the field."""
 
 

@@ -43,7 +43,9 @@ DEVNET_WITNESS_COUNT = 11
 DEVNET_ACCOUNTS = ("alice", "bob", "carol", "dave")
 DEVNET_ACCOUNT_BALANCE_GPX = 1_000_000
 DEVNET_GATEWAY = "gateway"
-"""The devnet account that issues BTC (it holds GPX for fees, no BTC)."""
+"""The devnet account that issues BTC and the smartcoins (it holds GPX for fees, no BTC)."""
+DEVNET_GATEWAY_BALANCE_GPX = 2_000_000  # two 3-letter asset creations cost 500 000 GPX each
+DEVNET_WITNESS_BALANCE_GPX = 10_000  # the witnesses pay for the devnet's price feeds
 DEVNET_BTC_HOLDERS = ("alice", "bob")
 DEVNET_BTC_PRECISION = 8
 DEVNET_BTC_BALANCE = 10 * 10**DEVNET_BTC_PRECISION  # 10 BTC each
@@ -253,7 +255,11 @@ def devnet_genesis(
         ],
         "initial_balances": [
             *({"owner": n, "asset": "GPX", "amount": str(balance_gpx * 10**precision)}
-              for n in [*accounts, DEVNET_GATEWAY]),
+              for n in accounts),
+            {"owner": DEVNET_GATEWAY, "asset": "GPX",
+             "amount": str(DEVNET_GATEWAY_BALANCE_GPX * 10**precision)},
+            *({"owner": n, "asset": "GPX",
+               "amount": str(DEVNET_WITNESS_BALANCE_GPX * 10**precision)} for n in witnesses),
             *({"owner": n, "asset": "BTC", "amount": str(DEVNET_BTC_BALANCE)}
               for n in btc_holders),
         ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -44,8 +45,10 @@ def open_node(config: NodeConfig, genesis_text: bytes | None, *, replay: bool = 
 
 
 async def serve(node: Node, host: str, port: int, *, produce: bool = True,
-                history: HistoryService | None = None) -> None:
-    """Run the API on host:port and produce blocks until SIGINT/SIGTERM."""
+                history: HistoryService | None = None,
+                on_block: Callable[[int], None] | None = None) -> None:
+    """Run the API on host:port and produce blocks until SIGINT/SIGTERM (``on_block`` runs after
+    each produced block, with the pending pool open for new transactions)."""
     from ..api.app import build_registry
     from ..api.server import make_app, start_server
 
@@ -58,7 +61,7 @@ async def serve(node: Node, host: str, port: int, *, produce: bool = True,
         loop.add_signal_handler(sig, stop.set)
     try:
         if produce:
-            await production_loop(node, stop)
+            await production_loop(node, stop, on_block=on_block)
         else:
             await stop.wait()
     finally:

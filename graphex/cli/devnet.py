@@ -24,6 +24,7 @@ from ..chain.genesis import (
 from ..chain.objects import Witness
 from ..node.node import NodeConfig
 from .common import open_node, parse_endpoint, serve
+from .devnet_smartcoins import DevnetFeeder
 
 DEFAULT_DATA_DIR = str(Path.home() / ".graphex" / "devnet")
 
@@ -53,7 +54,7 @@ def devnet(data_dir: Path, rpc_endpoint: str, reset: bool, snapshot_interval: in
     keys = {n: devnet_key(n).to_wif() for n in (*DEVNET_ACCOUNTS, DEVNET_GATEWAY, *names)}
     (data_dir / "devnet-keys.json").write_text(json.dumps(keys, indent=1) + "\n")
     print_banner(genesis, host, port, data_dir, node.state.head_num)
-    asyncio.run(serve(node, host, port, history=history))
+    asyncio.run(serve(node, host, port, history=history, on_block=DevnetFeeder(node)))
 
 
 def print_banner(genesis: Genesis, host: str, port: int, data_dir: Path, head: int) -> None:

@@ -68,7 +68,8 @@ def test_devnet_starts_with_btc_held_by_alice_and_bob() -> None:
     assert dyn.current_supply == 2 * DEVNET_BTC_BALANCE
     assert dyn.fee_pool == DEVNET_BTC_FEE_POOL_GPX * GPX_UNITS and dyn.accumulated_fees == 0
     core_balances = sum(b.balance for b in state.db.table(AccountBalance) if b.asset_type == GPX)
-    assert core_balances == 5 * 1_000_000 * GPX_UNITS  # alice, bob, carol, dave and gateway
+    # alice, bob, carol and dave 1 000 000 each, gateway 2 000 000, the 11 witnesses 10 000 each
+    assert core_balances == (4 * 1_000_000 + 2_000_000 + 11 * 10_000) * GPX_UNITS
     core_supply = state.asset_dynamic(state.asset(GPX)).current_supply
     assert core_supply == core_balances + dyn.fee_pool
     check_invariants(state)

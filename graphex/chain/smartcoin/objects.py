@@ -14,6 +14,8 @@ from ...protocol.ids import ObjectId
 from ...protocol.struct import MAP, WireStruct
 from ...protocol.types import AccountId, Asset, AssetId, Int64, Price, TimeSec, UInt16
 from ..database import Database, GroupIndex, Object, OrderedIndex, UniqueIndex
+from ..market.objects import ID_BITS
+from ..market.price import RANK_SHIFT, SIDE_SHIFT
 
 NULL_ASSET = Asset(0, ids.CORE_ASSET)
 NULL_PRICE = Price(NULL_ASSET, NULL_ASSET)
@@ -105,12 +107,23 @@ class CollateralBid(Object, kw_only=True):
     inv_swan_price: Price
 
 
+def collateral_key(call: CallOrder) -> int:
+    """The ``by_collateral`` key: (collateral asset, debt asset), then collateral/debt ascending
+    as an exact rank (as the order book's, :func:`..market.price.price_rank`), then the id — one
+    int, in core's ``by_collateral`` order. A position always has debt > 0."""
+    side = (call.collateral_type.instance << 48 | call.debt_type.instance) << SIDE_SHIFT
+    rank = (call.collateral << RANK_SHIFT) // call.debt
+    return (side | rank) << ID_BITS | call.id.instance
+
+
 def register_smartcoin_tables(db: Database) -> None:
     db.register(AssetBitassetData, UniqueIndex("asset", lambda b: b.asset_id))
     db.register(
         CallOrder,
         UniqueIndex("by_account", lambda c: (c.borrower, c.call_price.quote.asset_id)),
         GroupIndex("by_debt", lambda c: c.call_price.quote.asset_id),
+        GroupIndex("by_borrower", lambda c: c.borrower),
+        OrderedIndex("by_collateral", collateral_key),
     )
     db.register(
         ForceSettlement,
