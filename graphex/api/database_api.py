@@ -47,7 +47,6 @@ from .chain_config import chain_config
 from .full_account import full_account, key_references
 from .market_api import MarketApi
 from .market_data import MarketDataApi
-from .smartcoin_api import SmartcoinApi
 from .queries import (
     MAX_FULL_ACCOUNTS,
     MAX_KEY_REFERENCES,
@@ -66,6 +65,7 @@ from .queries import (
     string_list,
 )
 from .required_fees import required_fees
+from .smartcoin_api import SmartcoinApi
 
 _BLOCK = codec_of(SignedBlock)
 _SIGNED_TX = codec_of(SignedTransaction)

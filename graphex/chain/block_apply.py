@@ -32,6 +32,9 @@ from . import witness_schedule as ws
 from .errors import BlockError, ChainError
 from .market.expiry import clear_expired_orders
 from .objects import BlockSummary, Proposal, TransactionHistory, Witness
+from .smartcoin.feeds import update_core_exchange_rates, update_expired_feeds
+from .smartcoin.force_settle import clear_expired_force_settlements
+from .smartcoin.revival import process_bitassets
 from .state import ChainState
 from .tx_apply import apply_transaction
 
@@ -211,13 +214,16 @@ def finish_block(state: ChainState, witness_id: ids.ObjectId, when_s: int, new_i
         wm.last_aslot = state.dgp.current_aslot
         wm.last_confirmed_block_num = new_num
     update_last_irreversible_block(state)
+    state.applied.op_in_trx = 0
     if state.dgp.next_maintenance_time <= when_s:
         perform_maintenance(state, when_s)
     create_block_summary(state, new_num, new_id)
-    state.applied.op_in_trx = 0
     clear_expired_transactions(state)
     clear_expired_proposals(state)
     clear_expired_orders(state)
+    clear_expired_force_settlements(state)
+    update_expired_feeds(state)
+    update_core_exchange_rates(state)
     for hook in PER_BLOCK_HOOKS:
         hook(state, when_s)
     update_witness_schedule(state)
@@ -249,6 +255,7 @@ def perform_maintenance(state: ChainState, when_s: int) -> None:
     with state.db.modify(state.dgp) as d:
         d.next_maintenance_time = next_time
         d.dynamic_flags |= MAINTENANCE_FLAG
+    process_bitassets(state)
 
 
 def create_block_summary(state: ChainState, num: int, new_id: bytes) -> None:

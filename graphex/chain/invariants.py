@@ -4,9 +4,11 @@
   be held (fees pending in account statistics, fee pools, accumulated fees, and whatever later
   modules register in :data:`HOLDINGS`) equals the asset's ``current_supply``.
 - No balance is negative; no supply exceeds the asset's maximum supply.
+- Smartcoin debt: a smartcoin's supply is the debt of its positions plus its individual
+  settlement fund's debt; a globally settled one has neither (its fund backs the whole supply).
 - The books: no order book is left crossed (the best offers of its two sides do not match), every
   open order has something for sale, and each account's ``total_core_in_orders`` is the core its
-  open orders hold.
+  open orders and its debt positions' collateral hold.
 
 A violation is a bug, never bad input: it raises :class:`InvariantError`.
 """
@@ -22,7 +24,7 @@ from .invariant import InvariantError
 from .market.objects import LimitOrder, order_holdings
 from .market.price import crosses
 from .objects import AccountBalance, AccountStatistics, AssetDynamicData, AssetObject
-from .smartcoin.objects import AssetBitassetData, smartcoin_holdings
+from .smartcoin.objects import AssetBitassetData, CallOrder, smartcoin_holdings
 from .state import ChainState
 
 Holding = tuple[ObjectId, int]
@@ -54,7 +56,8 @@ def market_holdings(state: ChainState) -> Iterable[Holding]:
 
 
 def check_books(state: ChainState) -> None:
-    """No crossed book, no empty order, ``total_core_in_orders`` agrees with the open orders."""
+    """No crossed book, no empty order, ``total_core_in_orders`` agrees with the open orders and
+    the positions' core collateral."""
     core_in_orders: dict[ObjectId, int] = defaultdict(int)
     best: dict[tuple[ObjectId, ObjectId], LimitOrder] = {}
     for order in state.db.ordered(LimitOrder, "by_price"):
@@ -63,6 +66,9 @@ def check_books(state: ChainState) -> None:
         if order.sell_price.base.asset_id == ids.CORE_ASSET:
             core_in_orders[order.seller] += order.for_sale
         best.setdefault((order.sell_price.base.asset_id, order.sell_price.quote.asset_id), order)
+    for call in state.db.table(CallOrder):  # core counts positions' core collateral too
+        if call.collateral_type == ids.CORE_ASSET:
+            core_in_orders[call.borrower] += call.collateral
     for (sell, receive), order in best.items():
         other = best.get((receive, sell))
         if other is not None and crosses(order.sell_price, other.sell_price):
@@ -104,3 +110,19 @@ def check_invariants(state: ChainState) -> None:
                 f"{asset.symbol} supply {dyn.current_supply} exceeds max {asset.options.max_supply}"
             )
     check_books(state)
+    check_smartcoin_debt(state)
+
+
+def check_smartcoin_debt(state: ChainState) -> None:
+    debt: dict[ObjectId, int] = defaultdict(int)
+    for call in state.db.table(CallOrder):
+        debt[call.debt_type] += call.debt
+    for data in state.db.table(AssetBitassetData):
+        supply = state.asset_dynamic(state.asset(data.asset_id)).current_supply
+        owed = debt.get(data.asset_id, 0) + data.individual_settlement_debt
+        if data.has_settlement() and owed:
+            raise InvariantError(f"globally settled {data.asset_id} still has debt {owed}")
+        if not data.has_settlement() and owed != supply:
+            raise InvariantError(
+                f"smartcoin {data.asset_id}: supply {supply} but its positions and individual "
+                f"settlement owe {owed}")

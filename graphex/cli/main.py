@@ -10,6 +10,7 @@ from .. import __version__
 from .bench import bench
 from .check import check
 from .devnet import devnet
+from .feed import feed
 from .node import node
 
 
@@ -29,6 +30,7 @@ cli.add_command(devnet)
 cli.add_command(node)
 cli.add_command(check)
 cli.add_command(bench)
+cli.add_command(feed)
 
 
 def main() -> None:

@@ -14,8 +14,12 @@ LAYERS = {
     "testing": 3,
     "api": 3,
     "wallet": 3,
+    "feed": 3,
     "cli": 4,
 }
+# Clients of a node's JSON-RPC API: they know the chain only through the API, so besides
+# themselves they may import the protocol package alone (to build and sign operations).
+API_CLIENTS = {"feed": {"protocol", "feed"}}
 CONSENSUS = ("protocol", "chain")
 
 
@@ -48,6 +52,16 @@ def test_lower_layers_never_import_upper_layers() -> None:
             if target in LAYERS and LAYERS[target] > own:
                 violations.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
     assert not violations, "layering violated:\n" + "\n".join(violations)
+
+
+def test_api_clients_import_only_the_protocol() -> None:
+    violations = []
+    for package, allowed in API_CLIENTS.items():
+        for path in (ROOT / package).rglob("*.py"):
+            for line, name in graphex_imports(path):
+                if name.split(".")[1] not in allowed:
+                    violations.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
+    assert not violations, "an API client reaches past the API:\n" + "\n".join(violations)
 
 
 def test_no_float_in_consensus_code() -> None:

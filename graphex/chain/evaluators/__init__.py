@@ -3,7 +3,17 @@
 Importing this package registers every evaluator of the foundation.
 """
 
-from . import account, asset, committee, market, proposal, transfer  # noqa: F401  (registration)
+from . import (  # noqa: F401  (registration)
+    account,
+    asset,
+    bitasset,
+    call_order,
+    committee,
+    market,
+    proposal,
+    settlement,
+    transfer,
+)
 from .base import EVALUATORS, Evaluator, evaluator_for
 
 __all__ = ["EVALUATORS", "Evaluator", "evaluator_for"]

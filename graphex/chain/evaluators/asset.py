@@ -2,7 +2,8 @@
 asset_fund_fee_pool (16), asset_claim_fees (43), asset_claim_pool (47), asset_update_issuer (48).
 
 Rules are BitShares' current ones (core: protocol/asset_ops.cpp, chain/asset_evaluator.cpp), for
-user-issued assets (UIA); market-pegged assets are refused as not supported yet.
+user-issued assets (UIA) and market-pegged assets (MPA, smartcoins; their own operations are in
+:mod:`.bitasset`).
 
 - Options: ``0 < max_supply <= 10^15``; market fee percents <= 10000; only UIA permission bits;
   flags only of valid UIA flag bits (a flag set without the matching permission is simply locked,
@@ -15,6 +16,13 @@ user-issued assets (UIA); market-pegged assets are refused as not supported yet.
   ``DISABLE_BITS`` (``lock_max_supply``, ``disable_new_supply``) takes a power away. Once supply
   exists, a revoked permission cannot be reinstated.
 - Transfers and issues to accounts are subject to :func:`is_authorized_asset` (white/black lists).
+- A market-pegged asset is created with its bitasset options (checked as core's
+  ``bitasset_options::validate``) and gets its bitasset data (2.4.x). Its backing asset exists and
+  is the core asset, a UIA, or an MPA backed by one of those; the committee's MPAs are backed by
+  the core asset (directly or through their backing MPA); feed lifetime and force-settlement delay
+  exceed the block interval. A prediction market keeps the ``global_settle`` permission, has no
+  black-swan response and its backing asset's precision. Its supply comes only from borrowing:
+  no issue, no reserve.
 """
 
 from __future__ import annotations
@@ -25,6 +33,13 @@ from typing import Any
 import msgspec
 
 from ...protocol import ids
+from ...protocol.bitasset import (
+    BSRM_COUNT,
+    BSRM_INDIVIDUAL_SETTLEMENT_TO_ORDER,
+    MAX_COLLATERAL_RATIO,
+    MIN_COLLATERAL_RATIO,
+    BitassetOptions,
+)
 from ...protocol.ids import ObjectId
 from ...protocol.operations import (
     AssetClaimFees,
@@ -43,10 +58,14 @@ from ..errors import (
     InsufficientBalance,
     NotSupported,
     PermissionError_,
+    UnknownObjectError,
     ValidationError,
 )
 from ..fees import convert_to_core
 from ..objects import AccountStatistics, AssetDynamicData, AssetObject
+from ..smartcoin.feeds import bitasset_data
+from ..smartcoin.objects import AssetBitassetData, CollateralBid, ForceSettlement
+from ..smartcoin.prices import price_eq
 from ..state import ChainState
 from .base import Evaluator, register
 from .checks import check_fee, check_positive, is_valid_symbol
@@ -93,12 +112,15 @@ def enabled_permissions(options: AssetOptions) -> int:
     return (perms & ENABLE_BITS) | (~perms & DISABLE_BITS)
 
 
-def check_price_shape(price: Price, what: str) -> None:
+def check_price_shape(price: Price, what: str, *, check_upper_bound: bool = True) -> None:
+    """core's ``price::validate``: positive amounts (at most the maximum supply when
+    ``check_upper_bound``), two different assets."""
     if price.base.amount <= 0 or price.quote.amount <= 0:
         raise ValidationError(
             f"{what} must have positive amounts, got {price.base.amount}/{price.quote.amount}"
         )
-    if price.base.amount > MAX_SHARE_SUPPLY or price.quote.amount > MAX_SHARE_SUPPLY:
+    if check_upper_bound and (price.base.amount > MAX_SHARE_SUPPLY
+                              or price.quote.amount > MAX_SHARE_SUPPLY):
         raise ValidationError(f"{what} amounts must not exceed {MAX_SHARE_SUPPLY}")
     if price.base.asset_id == price.quote.asset_id:
         raise ValidationError(f"{what} must be a ratio of two different assets")
@@ -165,6 +187,117 @@ def check_uia_bits(options: AssetOptions, what: str) -> None:
         )
 
 
+def check_mpa_bits(options: AssetOptions, what: str) -> None:
+    """Flags of a market-pegged asset (core's ``asset_options::validate`` and ``validate_flags``):
+    known bits only, no permission-only bit, not both witness- and committee-fed."""
+    unknown = options.flags & ~PERMISSION_MASK
+    if unknown:
+        raise ValidationError(f"{what}: unknown flag bits {unknown:#x}")
+    permission_only = options.flags & PERMISSION_ONLY_MASK
+    if permission_only:
+        raise ValidationError(
+            f"{what}: flag bits {permission_only:#x} are issuer permissions only, not flags"
+        )
+    if options.flags & WITNESS_FED_ASSET and options.flags & COMMITTEE_FED_ASSET:
+        raise ValidationError(
+            f"{what}: an asset cannot be both witness-fed and committee-fed (flags "
+            f"{options.flags:#x})"
+        )
+
+
+def check_bitasset_options(options: BitassetOptions, what: str) -> None:
+    """core's ``bitasset_options::validate``."""
+    if options.minimum_feeds == 0:
+        raise ValidationError(f"{what}: minimum_feeds must be positive")
+    for name in ("force_settlement_offset_percent", "maximum_force_settlement_volume"):
+        value = getattr(options, name)
+        if value > FULL_PERCENT:
+            raise ValidationError(f"{what}: {name} {value} exceeds 10000 (100%)")
+    ext = options.extensions
+    if ext.margin_call_fee_ratio is not None and ext.margin_call_fee_ratio > MAX_COLLATERAL_RATIO:
+        raise ValidationError(
+            f"{what}: margin_call_fee_ratio {ext.margin_call_fee_ratio} exceeds "
+            f"{MAX_COLLATERAL_RATIO}"
+        )
+    for name in ("initial_collateral_ratio", "maintenance_collateral_ratio",
+                 "maximum_short_squeeze_ratio"):
+        ratio = getattr(ext, name)
+        if ratio is not None and not MIN_COLLATERAL_RATIO <= ratio <= MAX_COLLATERAL_RATIO:
+            raise ValidationError(
+                f"{what}: {name} {ratio} must be in [{MIN_COLLATERAL_RATIO}, "
+                f"{MAX_COLLATERAL_RATIO}]"
+            )
+    fee = ext.force_settle_fee_percent
+    if fee is not None and fee > FULL_PERCENT:
+        raise ValidationError(f"{what}: force_settle_fee_percent {fee} exceeds 10000 (100%)")
+    method = ext.black_swan_response_method
+    if method is not None and method >= BSRM_COUNT:
+        raise ValidationError(
+            f"{what}: black_swan_response_method {method} must be less than {BSRM_COUNT}"
+        )
+    if method == BSRM_INDIVIDUAL_SETTLEMENT_TO_ORDER:
+        raise NotSupported(
+            f"{what}: black_swan_response_method {method} (individual_settlement_to_order) is "
+            f"not supported yet; use 0 (global settlement), 1 (no settlement) or 2 "
+            f"(individual settlement to fund)"
+        )
+
+
+def check_block_interval_bounds(state: ChainState, options: BitassetOptions, what: str) -> None:
+    """Feed lifetime and force-settlement delay exceed the block interval."""
+    interval = state.params.block_interval
+    for name in ("feed_lifetime_sec", "force_settlement_delay_sec"):
+        value = getattr(options, name)
+        if value <= interval:
+            raise ValidationError(
+                f"{what}: {name} {value} s must exceed the block interval {interval} s"
+            )
+
+
+def bitasset_of(state: ChainState, asset: AssetObject) -> AssetBitassetData:
+    """The bitasset data of a market-pegged ``asset`` (a ValidationError for any other)."""
+    return bitasset_data(state, asset.id)
+
+
+def backing_asset(state: ChainState, backing_id: ObjectId, what: str) -> AssetObject:
+    """The backing asset ``backing_id``; an UnknownObjectError naming the rule when missing."""
+    found = state.db.find(backing_id, AssetObject) if backing_id[:2] == ids.ASSET else None
+    if found is None:
+        raise UnknownObjectError(f"{what}: backing asset {backing_id} does not exist")
+    return found
+
+
+def check_backing_chain(state: ChainState, issuer: ObjectId, backing: AssetObject,
+                        what: str) -> None:
+    """The backing asset is the core asset, a UIA, or an MPA backed by one of those; an MPA of
+    the committee is backed by the core asset, directly or through its backing MPA."""
+    root = backing
+    if is_market_issued(backing):
+        root = state.asset(bitasset_of(state, backing).options.short_backing_asset)
+        if is_market_issued(root):
+            raise ValidationError(
+                f"{what}: may not create a market-pegged asset backed by {backing.symbol}, which "
+                f"is backed by {root.symbol}, itself market-pegged"
+            )
+    if issuer == ids.COMMITTEE_ACCOUNT and root.id != ids.CORE_ASSET:
+        raise ValidationError(
+            f"{what}: a blockchain-controlled (committee) market-pegged asset must be backed by "
+            f"the core asset, not {backing.symbol}"
+        )
+
+
+def check_prediction_market(options: AssetOptions, bitasset: BitassetOptions, what: str) -> None:
+    """A prediction market keeps the global_settle permission and has no black-swan response."""
+    if not options.issuer_permissions & GLOBAL_SETTLE:
+        raise ValidationError(f"{what}: a prediction market needs the global_settle permission")
+    if options.issuer_permissions & DISABLE_BSRM_UPDATE:
+        raise ValidationError(
+            f"{what}: a prediction market cannot have the disable_bsrm_update permission"
+        )
+    if bitasset.extensions.black_swan_response_method is not None:
+        raise ValidationError(f"{what}: a prediction market cannot set black_swan_response_method")
+
+
 def check_list_authorities(state: ChainState, options: AssetOptions, what: str) -> None:
     limit = state.params.maximum_asset_whitelist_authorities
     for name, accounts in (("whitelist", options.whitelist_authorities),
@@ -195,11 +328,6 @@ def require_issuer(state: ChainState, asset: AssetObject, account: ObjectId, rul
         )
 
 
-def require_uia(asset: AssetObject, rule: str) -> None:
-    if is_market_issued(asset):
-        raise NotSupported(f"{rule}: {asset.symbol} is a market-pegged asset")
-
-
 # --- asset_create -------------------------------------------------------------------------------
 
 
@@ -214,8 +342,6 @@ class AssetCreateEvaluator(Evaluator[AssetCreate]):
 
     def validate(self, op: AssetCreate) -> None:
         check_fee(op.fee)
-        if op.bitasset_opts is not None or op.is_prediction_market:
-            raise NotSupported("asset_create: market-pegged assets come in a later version")
         if not is_valid_symbol(op.symbol) or op.symbol.startswith("BIT"):
             raise ValidationError(
                 f"asset_create: invalid symbol {op.symbol!r} (3-16 characters A-Z and 0-9 with at "
@@ -226,7 +352,17 @@ class AssetCreateEvaluator(Evaluator[AssetCreate]):
                 f"asset_create: precision {op.precision} exceeds the maximum {MAX_PRECISION}"
             )
         check_options(op.common_options, "asset_create")
-        check_uia_bits(op.common_options, "asset_create")
+        if op.bitasset_opts is None:
+            if op.is_prediction_market:
+                raise ValidationError(
+                    "asset_create: a prediction market must be market-pegged (bitasset_opts)"
+                )
+            check_uia_bits(op.common_options, "asset_create")
+        else:
+            check_mpa_bits(op.common_options, "asset_create")
+            check_bitasset_options(op.bitasset_opts, "asset_create")
+            if op.is_prediction_market:
+                check_prediction_market(op.common_options, op.bitasset_opts, "asset_create")
         check_core_exchange_rate(op.common_options.core_exchange_rate, NEW_ASSET_PLACEHOLDER,
                                  "asset_create: core_exchange_rate")
 
@@ -237,7 +373,20 @@ class AssetCreateEvaluator(Evaluator[AssetCreate]):
             raise ValidationError(f"asset_create: symbol {op.symbol} is already taken")
         if "." in op.symbol:
             self._check_parent(state, op)
+        if op.bitasset_opts is not None:
+            self._check_backing(state, op, op.bitasset_opts)
         return CreatePlan(core_fee_paid(state, op.fee))
+
+    @staticmethod
+    def _check_backing(state: ChainState, op: AssetCreate, opts: BitassetOptions) -> None:
+        backing = backing_asset(state, opts.short_backing_asset, "asset_create")
+        check_backing_chain(state, op.issuer, backing, "asset_create")
+        check_block_interval_bounds(state, opts, "asset_create")
+        if op.is_prediction_market and op.precision != backing.precision:
+            raise ValidationError(
+                f"asset_create: a prediction market's precision {op.precision} must equal its "
+                f"backing asset {backing.symbol}'s precision {backing.precision}"
+            )
 
     @staticmethod
     def _check_parent(state: ChainState, op: AssetCreate) -> None:
@@ -261,6 +410,11 @@ class AssetCreateEvaluator(Evaluator[AssetCreate]):
         move_fee_to_pool(state, op.issuer, to_pool)
         dyn = db.create(AssetDynamicData, fee_pool=to_pool)
         asset_id = ObjectId(1, 3, db.next_instance(AssetObject))
+        bitasset_id = None
+        if op.bitasset_opts is not None:
+            bitasset_id = db.create(AssetBitassetData, asset_id=asset_id,
+                                    options=op.bitasset_opts,
+                                    is_prediction_market=op.is_prediction_market).id
         asset = db.create(
             AssetObject,
             symbol=op.symbol,
@@ -268,6 +422,7 @@ class AssetCreateEvaluator(Evaluator[AssetCreate]):
             issuer=op.issuer,
             options=with_asset_id(op.common_options, asset_id),
             dynamic_asset_data_id=dyn.id,
+            bitasset_data_id=bitasset_id,
             creation_block_num=state.head_num + 1,
             creation_time=state.head_time,
         )
@@ -333,15 +488,25 @@ class AssetUpdateEvaluator(Evaluator[AssetUpdate]):
 
     def evaluate(self, state: ChainState, op: AssetUpdate) -> Any:
         asset = state.asset(op.asset_to_update)
-        require_uia(asset, "asset_update")
         require_issuer(state, asset, op.issuer, "asset_update")
         new = op.new_options
-        check_uia_bits(new, "asset_update")
+        data = bitasset_of(state, asset) if is_market_issued(asset) else None
         enabled = enabled_permissions(asset.options)
+        # permission bits whose reinstatement is refused once there is supply
+        reinstate_mask = PERMISSION_MASK if data is not None else UIA_PERMISSION_MASK
+        if data is None:
+            check_uia_bits(new, "asset_update")
+        else:
+            check_mpa_bits(new, "asset_update")
+            if data.is_prediction_market:
+                check_prediction_market_update(asset, new)
+                enabled |= GLOBAL_SETTLE
+                reinstate_mask &= ~DISABLE_BSRM_UPDATE
         supply = state.asset_dynamic(asset).current_supply
         if supply != 0:
-            check_update_with_supply(state, asset, op, enabled, supply)
-        changed = (new.flags ^ asset.options.flags) & UIA_VALID_FLAGS_MASK & ~enabled
+            check_update_with_supply(state, asset, op, enabled, supply, reinstate_mask)
+        valid_flags = VALID_FLAGS_MASK if data is not None else UIA_VALID_FLAGS_MASK
+        changed = (new.flags ^ asset.options.flags) & valid_flags & ~enabled
         if changed:
             raise PermissionError_(
                 f"asset_update: changing flag bits {changed:#x} of {asset.symbol} is forbidden by "
@@ -353,10 +518,8 @@ class AssetUpdateEvaluator(Evaluator[AssetUpdate]):
                 f"{state.fmt(asset.options.max_supply, asset.id)}"
             )
         precision = op.extensions.new_precision
-        if precision is not None and precision == asset.precision:
-            raise ValidationError(
-                f"asset_update: new_precision {precision} does not change the precision"
-            )
+        if precision is not None:
+            check_precision_change(state, asset, data, precision)
         check_list_authorities(state, new, "asset_update")
         return asset
 
@@ -365,6 +528,17 @@ class AssetUpdateEvaluator(Evaluator[AssetUpdate]):
         options = op.new_options
         if op.extensions.skip_core_exchange_rate:
             options = replace_options(options, core_exchange_rate=asset.options.core_exchange_rate)
+        elif is_market_issued(asset) and not price_eq(asset.options.core_exchange_rate,
+                                                      options.core_exchange_rate):
+            data = bitasset_of(state, asset)
+            if not data.asset_cer_updated:
+                with state.db.modify(data) as d:
+                    d.asset_cer_updated = True
+        turning_on = options.flags & ~asset.options.flags
+        if turning_on & DISABLE_FORCE_SETTLE:
+            cancel_force_settlements(state, asset.id)
+        if turning_on & DISABLE_COLLATERAL_BIDDING:
+            cancel_collateral_bids(state, asset.id)
         with state.db.modify(asset) as a:
             if op.extensions.new_precision is not None:
                 a.precision = op.extensions.new_precision
@@ -373,10 +547,10 @@ class AssetUpdateEvaluator(Evaluator[AssetUpdate]):
 
 
 def check_update_with_supply(state: ChainState, asset: AssetObject, op: AssetUpdate,
-                             enabled: int, supply: int) -> None:
+                             enabled: int, supply: int, reinstate_mask: int) -> None:
     """Once supply exists: no reinstated permissions, no precision change, max supply >= supply."""
     new = op.new_options
-    reinstated = enabled_permissions(new) & ~enabled & UIA_PERMISSION_MASK
+    reinstated = enabled_permissions(new) & ~enabled & reinstate_mask
     if reinstated:
         raise PermissionError_(
             f"asset_update: cannot reinstate revoked issuer permission bits {reinstated:#x} of "
@@ -394,6 +568,57 @@ def check_update_with_supply(state: ChainState, asset: AssetObject, op: AssetUpd
         )
 
 
+def check_prediction_market_update(asset: AssetObject, new: AssetOptions) -> None:
+    if new.issuer_permissions & DISABLE_BSRM_UPDATE:
+        raise ValidationError(
+            f"asset_update: {asset.symbol} is a prediction market and cannot have the "
+            "disable_bsrm_update permission"
+        )
+    if not new.issuer_permissions & GLOBAL_SETTLE:
+        raise ValidationError(
+            f"asset_update: {asset.symbol} is a prediction market and must keep the "
+            "global_settle permission"
+        )
+
+
+def check_precision_change(state: ChainState, asset: AssetObject,
+                           data: AssetBitassetData | None, precision: int) -> None:
+    """A new precision changes it, not of a prediction market, not of a backing asset."""
+    if precision == asset.precision:
+        raise ValidationError(
+            f"asset_update: new_precision {precision} does not change the precision"
+        )
+    if data is not None and data.is_prediction_market:
+        raise ValidationError(
+            f"asset_update: cannot change the precision of {asset.symbol}, a prediction market"
+        )
+    backed = state.db.group(AssetBitassetData, "by_backing").get(asset.id)
+    if backed is not None:
+        raise ValidationError(
+            f"asset_update: cannot change the precision of {asset.symbol}: "
+            f"{state.asset(backed.asset_id).symbol} is backed by it"
+        )
+
+
+def cancel_force_settlements(state: ChainState, asset_id: ObjectId) -> None:
+    """Cancel the asset's pending force settlements, in due-date order (core's asset_update)."""
+    pending = list(state.db.ordered(ForceSettlement, "by_expiration").prefix((asset_id,)))
+    if pending:
+        from ..smartcoin.force_settle import cancel_settle_order  # lazy: it imports margin calls
+
+        for settle in pending:
+            cancel_settle_order(state, settle)
+
+
+def cancel_collateral_bids(state: ChainState, asset_id: ObjectId) -> None:
+    """Cancel the asset's collateral bids, best first (core's asset_update)."""
+    if state.db.group(CollateralBid, "by_asset").count(asset_id):
+        from ..smartcoin.revival import bids_best_first, cancel_bid  # lazy: it imports positions
+
+        for bid in bids_best_first(state, asset_id):
+            cancel_bid(state, bid)
+
+
 @register
 class AssetUpdateIssuerEvaluator(Evaluator[AssetUpdateIssuer]):
     operation = AssetUpdateIssuer
@@ -406,6 +631,9 @@ class AssetUpdateIssuerEvaluator(Evaluator[AssetUpdateIssuer]):
     def evaluate(self, state: ChainState, op: AssetUpdateIssuer) -> Any:
         asset = state.asset(op.asset_to_update)
         state.account(op.new_issuer)
+        if is_market_issued(asset) and op.new_issuer == ids.COMMITTEE_ACCOUNT:
+            backing = state.asset(bitasset_of(state, asset).options.short_backing_asset)
+            check_backing_chain(state, op.new_issuer, backing, "asset_update_issuer")
         require_issuer(state, asset, op.issuer, "asset_update_issuer")
         return asset
 
@@ -431,7 +659,11 @@ class AssetIssueEvaluator(Evaluator[AssetIssue]):
     def evaluate(self, state: ChainState, op: AssetIssue) -> Any:
         asset = state.asset(op.asset_to_issue.asset_id)
         require_issuer(state, asset, op.issuer, "asset_issue")
-        require_uia(asset, "asset_issue")
+        if is_market_issued(asset):
+            raise ValidationError(
+                f"asset_issue: cannot manually issue {asset.symbol}, a market-issued asset (its "
+                "supply comes from borrowing against collateral)"
+            )
         if asset.options.flags & DISABLE_NEW_SUPPLY:
             raise PermissionError_(f"asset_issue: new supply of {asset.symbol} is disabled")
         require_authorized(state, op.issue_to_account, asset, "asset_issue")

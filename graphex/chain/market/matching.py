@@ -6,7 +6,8 @@ maker's price. Of each pair, the smaller order is filled completely and the bigg
 the rounded-down value of what it pays; the smaller pays only what that value costs, rounded up
 (BSIP35), so nobody receives something for nothing. Matching goes on while the maker is the one
 filled; a taker left with a remainder that would receive nothing at its own price is cancelled.
-Margin calls join the matching when smartcoins do (issue 4); no cross-market matching.
+Margin calls of a smartcoin join the matching of orders selling it for its backing asset
+(:mod:`..smartcoin.margin`); no cross-market matching.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 from ...protocol.types import Price
+from ..smartcoin.margin import call_side_for, check_call_orders, match_new_order_with_calls
 from ..state import ChainState
 from .objects import LimitOrder, best_offer
 from .orders import fill_limit_order, maybe_cull_small_order
@@ -33,18 +35,44 @@ def best_opposite(state: ChainState, order: LimitOrder) -> LimitOrder | None:
 
 
 def apply_order(state: ChainState, order: LimitOrder) -> bool:
-    """Match ``order`` (just placed or updated) against the book; True if it is gone."""
+    """Match ``order`` (just placed or updated) against the book; True if it is gone.
+
+    An order selling a smartcoin for its backing asset at a price reaching MCOP also meets the
+    margin calls (:mod:`..smartcoin.margin`): first the book's offers better than MCOP, then the
+    callable positions at MCOP, then the rest of the book."""
     order_id = order.id
-    db = state.db
+    calls = call_side_for(state, order)
+    finished = feed_moved = False
+    if calls is not None:
+        finished = _match_book(state, order, better_than=calls.match_price)
+        if not finished:
+            finished, feed_moved = match_new_order_with_calls(state, order, calls)
+    if not finished:
+        _match_book(state, order)
+    gone = (state.db.find(order_id, LimitOrder) is None
+            or maybe_cull_small_order(state, order))
+    if gone and calls is not None and feed_moved:
+        # the no_settlement feed moved: other offers may now meet margin calls
+        check_call_orders(state, calls.asset, allow_black_swan=True)
+    return gone
+
+
+def _match_book(state: ChainState, order: LimitOrder, better_than: Price | None = None) -> bool:
+    """Take the best offers crossing ``order`` (only those priced above ``better_than``, when
+    given); True when ``order`` is finished."""
     while True:
         maker = best_opposite(state, order)
         if maker is None or not crosses(order.sell_price, maker.sell_price):
-            break
+            return False
+        if better_than is not None and not _above(maker.sell_price, better_than):
+            return False
         if match(state, order, maker, maker.sell_price) != MatchResult.ONLY_MAKER_FILLED:
-            break
-    if db.find(order_id, LimitOrder) is None:
-        return True
-    return maybe_cull_small_order(state, order)
+            return True
+
+
+def _above(p: Price, q: Price) -> bool:
+    """``p > q`` for two prices of the same market side."""
+    return p.base.amount * q.quote.amount > q.base.amount * p.quote.amount
 
 
 def match(state: ChainState, taker: LimitOrder, maker: LimitOrder, price: Price) -> MatchResult:

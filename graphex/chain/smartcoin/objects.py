@@ -17,6 +17,7 @@ from ..database import Database, GroupIndex, Object, OrderedIndex, UniqueIndex
 from ..market.objects import ID_BITS
 from ..market.price import RANK_SHIFT, SIDE_SHIFT
 
+MAX_TIME_S = 0xFFFFFFFF
 NULL_ASSET = Asset(0, ids.CORE_ASSET)
 NULL_PRICE = Price(NULL_ASSET, NULL_ASSET)
 """core's default-constructed ``price``: 0/0 of 1.3.0 — a feed that was never set ("null")."""
@@ -69,6 +70,18 @@ class AssetBitassetData(Object, kw_only=True):
         """Globally settled (a settlement price is set)."""
         return self.settlement_price.base.amount != 0
 
+    def feed_expiration_time(self) -> int:
+        """When the current feed expires (core's ``feed_expiration_time``, saturating)."""
+        published, lifetime = self.current_feed_publication_time, self.options.feed_lifetime_sec
+        return MAX_TIME_S if MAX_TIME_S - published <= lifetime else published + lifetime
+
+    def need_to_update_cer(self) -> bool:
+        """A core exchange rate changed (the feed's or the issuer's) and the feed has one."""
+        rate = self.current_feed.core_exchange_rate
+        has_rate = not (rate.base.asset_id == ids.CORE_ASSET
+                        and rate.quote.asset_id == ids.CORE_ASSET)
+        return (self.feed_cer_updated or self.asset_cer_updated) and has_rate
+
 
 class CallOrder(Object, kw_only=True):
     """1.8.x: a debt position: ``debt`` of the smartcoin backed by ``collateral``."""
@@ -117,7 +130,13 @@ def collateral_key(call: CallOrder) -> int:
 
 
 def register_smartcoin_tables(db: Database) -> None:
-    db.register(AssetBitassetData, UniqueIndex("asset", lambda b: b.asset_id))
+    db.register(
+        AssetBitassetData,
+        UniqueIndex("asset", lambda b: b.asset_id),
+        OrderedIndex("by_feed_expiration", lambda b: b.feed_expiration_time()),
+        GroupIndex("by_cer_update", lambda b: b.need_to_update_cer()),
+        GroupIndex("by_backing", lambda b: b.options.short_backing_asset),
+    )
     db.register(
         CallOrder,
         UniqueIndex("by_account", lambda c: (c.borrower, c.call_price.quote.asset_id)),
@@ -127,7 +146,9 @@ def register_smartcoin_tables(db: Database) -> None:
     )
     db.register(
         ForceSettlement,
-        OrderedIndex("by_expiration", lambda s: (s.settlement_date, s.id.instance)),
+        # core's by_expiration: per asset, then due date, then id
+        OrderedIndex("by_expiration",
+                     lambda s: (s.balance.asset_id, s.settlement_date, s.id.instance)),
         GroupIndex("by_account", lambda s: s.owner),
     )
     db.register(CollateralBid, GroupIndex("by_asset", lambda b: b.inv_swan_price.quote.asset_id))

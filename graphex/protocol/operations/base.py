@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from ..codec import Codec, DecodeError, Json, JsonFormError, VariantCodec
 from ..ids import ObjectId
-from ..struct import WireStruct, codec_of
-from ..types import Asset, GenericId
+from ..struct import EXT, SET, WireStruct, codec_of
+from ..types import AccountId, Asset, GenericId
 
 
 class Operation(WireStruct, frozen=True):
@@ -138,8 +138,25 @@ class GenericOperationResult(WireStruct, frozen=True):
     removed_objects: tuple[GenericId, ...]
 
 
+class ExtendableOperationResult(WireStruct, frozen=True):
+    """``extendable_operation_result`` (an ``extension<>``: only the fields set go on the wire);
+    ``asset_settle`` returns what was paid, received and taken as fees, and any new object."""
+
+    impacted_accounts: Annotated[tuple[AccountId, ...], SET] | None = None
+    new_objects: Annotated[tuple[GenericId, ...], SET] | None = None
+    updated_objects: Annotated[tuple[GenericId, ...], SET] | None = None
+    removed_objects: Annotated[tuple[GenericId, ...], SET] | None = None
+    paid: tuple[Asset, ...] | None = None
+    received: tuple[Asset, ...] | None = None
+    fees: tuple[Asset, ...] | None = None
+
+
+EXTENDABLE_RESULT = 5
+
+
 class OperationResult(WireStruct, frozen=True):
-    """``operation_result``: 0 void, 1 object id, 2 asset (held here as a tagged value)."""
+    """``operation_result``: 0 void, 1 object id, 2 asset, 5 extendable result (held here as a
+    tagged value)."""
 
     which: int
     value: Any = None
@@ -151,7 +168,8 @@ class _ResultCodec(VariantCodec[OperationResult]):
 
         super().__init__(
             "operation_result",
-            {0: codec_of(VoidResult), 1: OBJECT_ID, 2: codec_of(Asset)},
+            {0: codec_of(VoidResult), 1: OBJECT_ID, 2: codec_of(Asset),
+             EXTENDABLE_RESULT: codec_of(Annotated[ExtendableOperationResult, EXT])},
             lambda r: r.which,
         )
 
@@ -190,3 +208,7 @@ def object_result(object_id: ObjectId) -> OperationResult:
 
 def asset_result(asset: Asset) -> OperationResult:
     return OperationResult(2, asset)
+
+
+def extendable_result(value: ExtendableOperationResult) -> OperationResult:
+    return OperationResult(EXTENDABLE_RESULT, value)

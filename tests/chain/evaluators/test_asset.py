@@ -12,7 +12,6 @@ from graphex.chain.errors import (
     ChainError,
     FeeError,
     InsufficientBalance,
-    NotSupported,
     PermissionError_,
     UnknownObjectError,
     ValidationError,
@@ -141,10 +140,12 @@ def test_create_refusals(symbol: str, kwargs: dict[str, Any], error: type[ChainE
     refuse(chain, create_op(chain, symbol, **kwargs), error, match)
 
 
-def test_market_pegged_assets_are_not_supported_yet() -> None:
+def test_market_pegged_assets_get_bitasset_data() -> None:
+    """Market-pegged assets are covered in tests/chain/smartcoin/test_mpa_create.py."""
     chain = DevChain()
     op = msgspec.structs.replace(create_op(chain, "SMARTUSD"), bitasset_opts=BitassetOptions())
-    refuse(chain, op, NotSupported, "market-pegged assets come in a later version")
+    asset_id = push(chain, op).operation_results[0].value
+    assert chain.state.asset(asset_id).bitasset_data_id is not None
 
 
 def test_symbol_taken_and_sub_assets_only_by_the_parent_issuer() -> None:
