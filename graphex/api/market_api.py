@@ -46,10 +46,9 @@ from .queries import (
     QueryRefused,
     get_account,
     get_asset,
+    limit_arg,
     object_json,
     parse_typed_id,
-    require_count,
-    require_non_negative,
 )
 from .rpc import Session
 
@@ -96,9 +95,7 @@ def order_book_entry(state: ChainState, order: LimitOrder, base: AssetObject,
 
 
 def _limit(method: str, limit: Any, limit_name: str, maximum: int) -> int:
-    require_non_negative(method, "limit", limit)
-    require_count(method, "orders", limit, limit_name, maximum)
-    return int(limit)
+    return limit_arg(method, limit, "orders", limit_name, maximum)
 
 
 def _market_assets(state: ChainState, method: str, base: str, quote: str

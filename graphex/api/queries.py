@@ -71,6 +71,13 @@ def require_count(method: str, what: str, items: Sized | int, limit_name: str, l
         raise ApiLimitExceeded(method, what, count, limit_name, limit)
 
 
+def limit_arg(method: str, limit: Any, what: str, limit_name: str, maximum: int) -> int:
+    """A ``limit`` argument: a non-negative count no greater than core's ``limit_name``."""
+    require_non_negative(method, "limit", limit)
+    require_count(method, what, limit, limit_name, maximum)
+    return int(limit)
+
+
 def require_non_negative(method: str, name: str, value: int) -> None:
     if value < 0:
         raise InvalidParams(f"{method}: {name} must be >= 0, got {value}")

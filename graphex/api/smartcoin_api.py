@@ -30,9 +30,9 @@ from .queries import (
     QueryRefused,
     get_account,
     get_asset,
+    limit_arg,
     object_json,
     parse_typed_id,
-    require_count,
     require_non_negative,
 )
 
@@ -42,9 +42,7 @@ MAX_COLLATERAL_BIDS = 100
 
 
 def _limit(method: str, limit: Any, limit_name: str, maximum: int) -> int:
-    require_non_negative(method, "limit", limit)
-    require_count(method, "results", limit, limit_name, maximum)
-    return int(limit)
+    return limit_arg(method, limit, "results", limit_name, maximum)
 
 
 def _smartcoin(state: ChainState, method: str, symbol_or_id: str) -> AssetObject:

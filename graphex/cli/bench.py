@@ -4,7 +4,6 @@ secp256k1 public-key-recovery rate measured in the same run (the reference limit
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 import time
@@ -15,12 +14,12 @@ import click
 from ..chain.genesis import devnet_genesis, devnet_key
 from ..chain.objects import Witness
 from ..node.node import Node, NodeConfig
-from ..node.sigpool import SignaturePool
 from ..protocol.ids import ObjectId
 from ..protocol.keys import PrivateKey, recover
 from ..protocol.operations import Transfer
 from ..protocol.transaction import SignedTransaction, Transaction, ref_block_fields, sign
 from ..protocol.types import Asset
+from .bench_common import emit, push_through_node
 
 GPX = ObjectId(1, 3, 0)
 
@@ -66,18 +65,7 @@ def bench_transfers(count: int, workers: int, block_capacity: int) -> dict[str, 
             )
         node.produce_block(node.next_slot()[0])
         txs = make_transfers(node, count, block_capacity)
-        with SignaturePool(node.state.chain_id, workers) as pool:
-            pool.recover_many(txs[:512])  # start the workers before timing
-            start = time.perf_counter()
-            blocks = 0
-            for i, (tx, keys) in enumerate(zip(txs, pool.recover_stream(txs)), start=1):
-                if isinstance(keys, str):
-                    raise click.ClickException(keys)
-                node.push_transaction(tx, keys)
-                if i % block_capacity == 0 or i == count:
-                    node.produce_block(node.next_slot()[0])
-                    blocks += 1
-            elapsed = time.perf_counter() - start
+        elapsed, blocks = push_through_node(node, txs, workers, block_capacity)
         head = node.state.head_num
         node.close()
     return {"transactions": count, "blocks": blocks, "seconds": round(elapsed, 3),
@@ -100,15 +88,8 @@ def transfers(count: int, workers: int, block_capacity: int, as_json: bool) -> N
     """Signed transfers through submission, signature recovery, block production and the
     durable block log (SQLite, synchronous=FULL)."""
     rate = recover_rate()
-    result: dict[str, object] = {"benchmark": "transfers", "workers": workers,
-                                 **bench_transfers(count, workers, block_capacity),
-                                 "recover_per_s": round(rate)}
-    result["tx_per_recover"] = round(float(result["tx_per_s"]) / rate, 3)  # type: ignore[arg-type]
-    if as_json:
-        click.echo(json.dumps(result))
-    else:
-        for key, value in result.items():
-            click.echo(f"{key:<16} {value}")
+    emit({"benchmark": "transfers", "workers": workers,
+          **bench_transfers(count, workers, block_capacity)}, rate, as_json)
 
 
 @bench.command()
@@ -127,13 +108,5 @@ def orders(count: int, tx_count: int, workers: int, block_capacity: int, as_json
     from .bench_orders import bench_engine, bench_node
 
     rate = recover_rate()
-    result: dict[str, object] = {"benchmark": "orders", "workers": workers,
-                                 **bench_engine(count),
-                                 **bench_node(tx_count, workers, block_capacity),
-                                 "recover_per_s": round(rate)}
-    result["tx_per_recover"] = round(float(result["tx_per_s"]) / rate, 3)  # type: ignore[arg-type]
-    if as_json:
-        click.echo(json.dumps(result))
-    else:
-        for key, value in result.items():
-            click.echo(f"{key:<26} {value}")
+    emit({"benchmark": "orders", "workers": workers, **bench_engine(count),
+          **bench_node(tx_count, workers, block_capacity)}, rate, as_json)

@@ -7,12 +7,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import click
-
 from ..chain.market.objects import LimitOrder
 from ..chain.tx_apply import apply_operation
-from ..node.sigpool import SignaturePool
 from ..testing.orders import fresh_state, node_with_asset, order_stream, signed
+from .bench_common import push_through_node
 
 
 def bench_engine(count: int) -> dict[str, float | int]:
@@ -39,18 +37,7 @@ def bench_node(count: int, workers: int, block_capacity: int) -> dict[str, float
         # a distinct expiration per transaction keeps repeated orders distinct transactions
         txs = [signed(node, name, [op], expiration_s=3600 + i)
                for i, (name, op) in enumerate(order_stream(node.state, count))]
-        with SignaturePool(node.state.chain_id, workers) as pool:
-            pool.recover_many(txs[:512])  # start the workers before timing
-            start = time.perf_counter()
-            blocks = 0
-            for i, (tx, keys) in enumerate(zip(txs, pool.recover_stream(txs)), start=1):
-                if isinstance(keys, str):
-                    raise click.ClickException(keys)
-                node.push_transaction(tx, keys)
-                if i % block_capacity == 0 or i == count:
-                    node.produce_block(node.next_slot()[0])
-                    blocks += 1
-            elapsed = time.perf_counter() - start
+        elapsed, blocks = push_through_node(node, txs, workers, block_capacity)
         resting = len(node.state.db.ordered(LimitOrder, "by_price"))
         node.close()
     return {"transactions": count, "blocks": blocks, "node_seconds": round(elapsed, 3),
