@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from math import gcd
 
 from ..chain.errors import ChainError
 from ..chain.genesis import DEVNET_GATEWAY, devnet_key
@@ -50,11 +51,13 @@ MANUAL_PRICES = (
 )
 
 
-def simulated_price(manual: ManualPrice, block_num: int) -> Price:
-    """The feed price (smartcoin / GPX) at ``block_num``: the manual price ±2 %."""
+def simulated_price(manual: ManualPrice, asset_id: ids.ObjectId, block_num: int) -> Price:
+    """The feed price (smartcoin ``asset_id`` / GPX) at ``block_num``: the manual price ±2 %,
+    gcd-reduced."""
     wobble = (block_num * 7919) % 41 - 20  # -20 … +20 per mille
-    return Price(Asset(manual.units_per_gpx * (1000 + wobble), ids.ObjectId(1, 3, 0)),
-                 Asset(100_000 * 1000, GPX))
+    units, gpx_units = manual.units_per_gpx * (1000 + wobble), 100_000 * 1000
+    common = gcd(units, gpx_units)
+    return Price(Asset(units // common, asset_id), Asset(gpx_units // common, GPX))
 
 
 class DevnetFeeder:
@@ -79,8 +82,7 @@ class DevnetFeeder:
                 continue
             for publisher in PUBLISHERS:
                 if self._stale(asset.id, publisher):
-                    price = simulated_price(manual, head_num)
-                    price = Price(Asset(price.base.amount, asset.id), price.quote)
+                    price = simulated_price(manual, asset.id, head_num)
                     self._submit(publisher, self._feed_op(publisher, asset.id, price))
 
     def _pending_creation(self, symbol: str) -> bool:
