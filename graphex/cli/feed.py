@@ -27,7 +27,7 @@ def feed(config_path: Path, once: bool, dry_run: bool) -> None:
     from ..feed.runner import run  # imported on use: aiohttp and rich layout code
 
     try:
-        config = load_config(config_path)
+        config = load_config(config_path, read_key=not dry_run)
     except FeedError as exc:
         raise click.ClickException(str(exc)) from None
     console = Console(highlight=False, soft_wrap=True,

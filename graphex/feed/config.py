@@ -102,16 +102,17 @@ class FeedConfig:
     sources: tuple[SourceConfig, ...]
 
 
-def load_config(path: Path) -> FeedConfig:
-    """Read and check the config file at ``path``."""
+def load_config(path: Path, *, read_key: bool = True) -> FeedConfig:
+    """Read and check the config file at ``path``; ``read_key=False`` (a dry run) leaves the
+    publisher's key unread."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    return parse_config(text, path)
+    return parse_config(text, path, read_key=read_key)
 
 
-def parse_config(text: str, path: Path) -> FeedConfig:
+def parse_config(text: str, path: Path, *, read_key: bool = True) -> FeedConfig:
     try:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
@@ -119,7 +120,7 @@ def parse_config(text: str, path: Path) -> FeedConfig:
     root = Table(data, "", str(path))
     interval_s = root.integer("interval_s", 300, 1, 86_400, " seconds")
     node = _node(root.table("node"))
-    publisher = _publisher(root.table("publisher"), path.parent)
+    publisher = _publisher(root.table("publisher"), path.parent, read_key)
     sources = _sources(root.table("sources"))
     defaults = root.table("defaults")
     assets_table = root.table("assets")
@@ -153,13 +154,15 @@ def _node(table: Table) -> NodeConfig:
     return node
 
 
-def _publisher(table: Table, base_dir: Path) -> PublisherConfig:
+def _publisher(table: Table, base_dir: Path, read_key: bool) -> PublisherConfig:
     account = table.text("account")
     given = [k for k in ("wif", "key_file", "wif_env") if table.has(k)]
     if len(given) > 1:
         raise table.refuse(given[1], f"give only one of wif, key_file, wif_env (also {given[0]})")
     key = None
-    if given:
+    if given and not read_key:
+        table.text(given[0])  # checked for its type, not read: a dry run signs nothing
+    elif given:
         where, wif = given[0], _wif_text(table, given[0], base_dir)
         try:
             key = PrivateKey.from_wif(wif)

@@ -143,3 +143,12 @@ def test_a_missing_key_file_or_config_is_refused_readably(tmp_path: Path) -> Non
     with pytest.raises(ConfigError, match=r"missing.toml: cannot read"):
         load_config(tmp_path / "missing.toml")
     assert "sources: at least one" in refused(MINIMAL.split("[sources.fx]")[0])
+
+
+def test_a_dry_run_does_not_read_the_key(tmp_path: Path) -> None:
+    config_file = tmp_path / "feed.toml"
+    config_file.write_text(EXAMPLE.read_text())  # names key_file = "init0.wif", absent here
+    with pytest.raises(ConfigError, match="key_file: cannot read"):
+        load_config(config_file)
+    config = load_config(config_file, read_key=False)
+    assert config.publisher.account == "init0" and config.publisher.key is None
