@@ -45,6 +45,7 @@ from ..protocol.transaction import SignedTransaction
 from ..protocol.types import Asset
 from .chain_config import chain_config
 from .full_account import full_account, key_references
+from .governance_api import GovernanceApi
 from .market_api import MarketApi
 from .market_data import MarketDataApi
 from .queries import (
@@ -71,7 +72,7 @@ _BLOCK = codec_of(SignedBlock)
 _SIGNED_TX = codec_of(SignedTransaction)
 
 
-class DatabaseApi(MarketApi, MarketDataApi, SmartcoinApi):
+class DatabaseApi(MarketApi, MarketDataApi, SmartcoinApi, GovernanceApi):
     """BitShares' ``database_api`` over one :class:`~graphex.node.node.Node`."""
 
     methods: ClassVar[frozenset[str]] = frozenset({
@@ -83,7 +84,7 @@ class DatabaseApi(MarketApi, MarketDataApi, SmartcoinApi):
         "get_assets", "get_witness_by_account", "get_witnesses", "lookup_witness_accounts",
         "get_committee_member_by_account", "get_required_fees", "verify_authority",
         "get_transaction_hex",
-    }) | MarketApi.methods | MarketDataApi.methods | SmartcoinApi.methods
+    }) | MarketApi.methods | MarketDataApi.methods | SmartcoinApi.methods | GovernanceApi.methods
 
     def __init__(self, node: Node, history: HistoryService | None = None) -> None:
         self.node = node

@@ -94,7 +94,7 @@ def vote_objects(state: ChainState, votes: Iterable[int]) -> list[Json]:
     return [None if obj is None else object_json(obj) for obj in found]
 
 
-def _proposals_of(state: ChainState, account: ObjectId) -> Iterator[Proposal]:
+def proposals_of(state: ChainState, account: ObjectId) -> Iterator[Proposal]:
     for proposal in state.db.table(Proposal):
         required = (*proposal.required_active_approvals, *proposal.required_owner_approvals)
         if account in required:
@@ -117,7 +117,7 @@ def full_account(state: ChainState, account: Account,
     fill("balances", balances)
     for name, (kind, field) in OWNED_KINDS.items():
         fill(name, owned_objects(db, kind, field, account.id))
-    fill("proposals", _proposals_of(state, account.id))
+    fill("proposals", proposals_of(state, account.id))
     issued = (str(a.id) for a in db.table(AssetObject) if a.issuer == account.id)
     fill("assets", issued, as_json=False)
     for name in ("withdraws_from", "withdraws_to", "htlcs_from", "htlcs_to"):
