@@ -110,3 +110,18 @@ def orders(count: int, tx_count: int, workers: int, block_capacity: int, as_json
     rate = recover_rate()
     emit({"benchmark": "orders", "workers": workers, **bench_engine(count),
           **bench_node(tx_count, workers, block_capacity)}, rate, as_json)
+
+
+@bench.command()
+@click.option("--connections", default=32, show_default=True,
+              help="Concurrent WebSocket connections from the load process.")
+@click.option("--seconds", default=10.0, show_default=True, help="How long the load runs.")
+@click.option("--resting-orders", default=200, show_default=True,
+              help="Orders on the BTC:GPX book.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def api(connections: int, seconds: float, resting_orders: int, as_json: bool) -> None:
+    """API latency (p50, p99) and throughput of get_order_book and get_full_accounts under
+    concurrent load from a second process, while the node produces blocks."""
+    from .bench_api import bench_api
+
+    emit(bench_api(connections, seconds, resting_orders), recover_rate(), as_json)
