@@ -12,6 +12,7 @@ from .check import check
 from .devnet import devnet
 from .feed import feed
 from .node import node
+from .wallet import wallet
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,6 +32,7 @@ cli.add_command(node)
 cli.add_command(check)
 cli.add_command(bench)
 cli.add_command(feed)
+cli.add_command(wallet)
 
 
 def main() -> None:

@@ -15,11 +15,12 @@ LAYERS = {
     "api": 3,
     "wallet": 3,
     "feed": 3,
+    "client": 3,
     "cli": 4,
 }
 # Clients of a node's JSON-RPC API: they know the chain only through the API, so besides
 # themselves they may import the protocol package alone (to build and sign operations).
-API_CLIENTS = {"feed": {"protocol", "feed"}}
+API_CLIENTS = {"feed": {"protocol", "feed"}, "client": {"protocol", "client"}}
 CONSENSUS = ("protocol", "chain")
 
 
