@@ -2,6 +2,8 @@
 
 :func:`build_registry` exposes ``database`` (id 0), ``network_broadcast`` and ``history`` over one
 node; the market-data and history reads need the node's history service (else they refuse).
+:func:`node_metrics` adds the node's series (head block, pending pool, transactions applied,
+subscriptions) to an app's metrics; :func:`build_app` is the node's whole API application.
 :func:`map_error` turns the node's typed errors into JSON-RPC errors: a chain refusal
 (:class:`~graphex.chain.errors.ChainError`) or a node refusal (full pending pool …) becomes
 code 1 ``Execution error: <message>``; JSON that is not a valid transaction, operation, object
@@ -9,6 +11,8 @@ id or key becomes -32602 invalid params with the parser's message.
 """
 
 from __future__ import annotations
+
+from aiohttp import web
 
 from ..chain.errors import ChainError
 from ..node.history import HistoryService
@@ -20,7 +24,9 @@ from .broadcast_api import NetworkBroadcastApi
 from .database_api import DatabaseApi
 from .errors import ApiError, ExecutionError, InvalidParams, snake_case
 from .history_api import HistoryApi
+from .metrics import ApiMetrics
 from .rpc import ApiRegistry
+from .server import ApiLimits, Handler, make_app
 
 NETWORK_BROADCAST_API = "network_broadcast"
 HISTORY_API = "history"
@@ -46,3 +52,22 @@ def build_registry(node: Node, history: HistoryService | None = None) -> ApiRegi
     registry.register(NETWORK_BROADCAST_API, NetworkBroadcastApi(node))
     registry.register(HISTORY_API, HistoryApi(node, history))
     return registry
+
+
+def node_metrics(node: Node, registry: ApiRegistry) -> ApiMetrics:
+    """Metrics for an app serving ``registry`` over ``node``, with the node's series."""
+    metrics = ApiMetrics()
+    database = registry.get("database").obj
+    if not isinstance(database, DatabaseApi):
+        raise TypeError(f"registry's database API is a {type(database).__name__}")
+    metrics.watch_node(node, database.subscription_counts)
+    return metrics
+
+
+def build_app(node: Node, history: HistoryService | None = None, *,
+              limits: ApiLimits | None = None, http_get: Handler | None = None
+              ) -> web.Application:
+    """The node's API application: every API set, the transport limits and ``/metrics``."""
+    registry = build_registry(node, history)
+    return make_app(registry, limits=limits, http_get=http_get,
+                    metrics=node_metrics(node, registry))

@@ -7,8 +7,11 @@ BitShares node's do. Unknown ids and names give ``null`` where core returns an `
 :class:`~graphex.api.queries.NotFound` refusal where core asserts; every list argument and
 result is bounded by a named limit (:mod:`graphex.api.queries`).
 
-``subscribe`` arguments are accepted for compatibility and ignored: this API set does not push
-object notifications yet (market notices it does: :mod:`graphex.api.market_api`, mixed in).
+Notifications: ``set_subscribe_callback``, ``set_auto_subscription``,
+``set_block_applied_callback``, ``set_pending_transaction_callback`` and the ``subscribe``
+arguments of ``get_objects``, ``get_accounts``, ``get_assets`` and ``get_full_accounts``
+(:mod:`graphex.api.subscriptions`); market notices :mod:`graphex.api.market_api` (mixed in);
+``cancel_all_subscriptions`` ends both kinds.
 
 graphex extension: ``get_state_hash()`` — hex of the head block's state hash (without pending
 transactions), for comparing nodes and replays.
@@ -16,8 +19,10 @@ transactions), for comparing nodes and replays.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from ..chain.database import Object
 from ..chain.objects import (
     Account,
     AccountBalance,
@@ -44,6 +49,7 @@ from ..protocol.struct import codec_of, from_json
 from ..protocol.transaction import SignedTransaction
 from ..protocol.types import Asset
 from .chain_config import chain_config
+from .errors import InvalidParams
 from .full_account import full_account, key_references
 from .governance_api import GovernanceApi
 from .market_api import MarketApi
@@ -66,7 +72,9 @@ from .queries import (
     string_list,
 )
 from .required_fees import required_fees
+from .rpc import Session
 from .smartcoin_api import SmartcoinApi
+from .subscriptions import SubscriptionFeed
 
 _BLOCK = codec_of(SignedBlock)
 _SIGNED_TX = codec_of(SignedTransaction)
@@ -83,13 +91,15 @@ class DatabaseApi(MarketApi, MarketDataApi, SmartcoinApi, GovernanceApi):
         "get_account_balances", "get_named_account_balances", "lookup_asset_symbols",
         "get_assets", "get_witness_by_account", "get_witnesses", "lookup_witness_accounts",
         "get_committee_member_by_account", "get_required_fees", "verify_authority",
-        "get_transaction_hex",
+        "get_transaction_hex", "set_subscribe_callback", "set_auto_subscription",
+        "set_block_applied_callback", "set_pending_transaction_callback",
     }) | MarketApi.methods | MarketDataApi.methods | SmartcoinApi.methods | GovernanceApi.methods
 
     def __init__(self, node: Node, history: HistoryService | None = None) -> None:
         self.node = node
         self.history = history
         self._config = chain_config(node.genesis)
+        self._subscriptions: SubscriptionFeed | None = None
 
     @property
     def state(self) -> ChainState:
@@ -114,13 +124,68 @@ class DatabaseApi(MarketApi, MarketDataApi, SmartcoinApi, GovernanceApi):
     def get_state_hash(self) -> str:
         return self.node.head_state_hash().hex()
 
+    # -- subscriptions -------------------------------------------------------------------------
+    def _subs(self) -> SubscriptionFeed:
+        if self._subscriptions is None:
+            self._subscriptions = SubscriptionFeed(self.node)
+        return self._subscriptions
+
+    def set_subscribe_callback(self, callback: int, notify_remove_create: bool, *,
+                               session: Session) -> None:
+        """Object notices to ``callback`` after each block; forgets earlier object subscriptions."""
+        self._subs().set_object_callback(session, _callback_arg("set_subscribe_callback", callback),
+                                         notify_remove_create)
+
+    def set_auto_subscription(self, enable: bool, *, session: Session) -> None:
+        """Whether reads without a ``subscribe`` argument subscribe (default: yes)."""
+        self._subs().of(session, "set_auto_subscription").auto_subscribe = enable
+
+    def set_block_applied_callback(self, callback: int, *, session: Session) -> None:
+        """The id of each block joining the head chain, to ``callback``."""
+        subs = self._subs().of(session, "set_block_applied_callback")
+        subs.block_callback = _callback_arg("set_block_applied_callback", callback)
+
+    def set_pending_transaction_callback(self, callback: int, *, session: Session) -> None:
+        """Each transaction accepted into the pending pool, to ``callback``."""
+        subs = self._subs().of(session, "set_pending_transaction_callback")
+        subs.pending_callback = _callback_arg("set_pending_transaction_callback", callback)
+
+    def cancel_all_subscriptions(self, *, session: Session) -> None:
+        """End every subscription of this connection: objects, accounts, blocks, pending
+        transactions and markets."""
+        if self._subscriptions is not None:
+            self._subscriptions.drop_session(session)
+        super().cancel_all_subscriptions(session=session)
+
+    def subscription_counts(self) -> dict[str, int]:
+        """Subscriptions held over every connection, by kind (for metrics)."""
+        counts = {"objects": 0, "accounts": 0, "blocks": 0, "pending_transactions": 0}
+        if self._subscriptions is not None:
+            counts = self._subscriptions.counts()
+        feed = self._market_feed
+        counts["markets"] = 0 if feed is None else feed.subscribed_markets_count()
+        return counts
+
+    def _subscribe(self, session: Session | None, subscribe: bool | None, method: str,
+                   found: Sequence[Object | None], *, accounts: bool = False) -> None:
+        """Subscribe ``session`` to the objects ``found`` (or to them as full accounts) when
+        ``subscribe`` (or, omitted, its auto subscription) says so."""
+        feed = self._subscriptions
+        if session is None or feed is None or not feed.wants(session, subscribe):
+            return
+        object_ids = [obj.id for obj in found if obj is not None]
+        add = feed.subscribe_accounts if accounts else feed.subscribe_objects
+        add(session, method, object_ids, subscribe is not None)
+
     # -- objects and blocks --------------------------------------------------------------------
-    def get_objects(self, object_ids: list[str], subscribe: bool | None = None) -> list[Json]:
+    def get_objects(self, object_ids: list[str], subscribe: bool | None = None, *,
+                    session: Session | None = None) -> list[Json]:
         """Each object's JSON, or null for an id with no live object."""
         require_count("get_objects", "ids", object_ids, "MAX_OBJECTS_PER_CALL",
                       MAX_OBJECTS_PER_CALL)
         parsed = [parse_id(text) for text in object_ids]
-        found = (self.state.db.find(oid) for oid in parsed)
+        found = [self.state.db.find(oid) for oid in parsed]
+        self._subscribe(session, subscribe, "get_objects", found)
         return [None if obj is None else object_json(obj) for obj in found]
 
     def _block(self, block_num: int) -> SignedBlock | None:
@@ -155,25 +220,30 @@ class DatabaseApi(MarketApi, MarketDataApi, SmartcoinApi, GovernanceApi):
         found = (self.state.account_by_name(name) for name in names)
         return [None if acc is None else object_json(acc) for acc in found]
 
-    def get_accounts(self, account_names_or_ids: list[str], subscribe: bool | None = None
-                     ) -> list[Json]:
+    def get_accounts(self, account_names_or_ids: list[str], subscribe: bool | None = None, *,
+                     session: Session | None = None) -> list[Json]:
         keys = string_list("get_accounts", "account_names_or_ids", account_names_or_ids)
         require_count("get_accounts", "accounts", keys, "MAX_OBJECTS_PER_CALL",
                       MAX_OBJECTS_PER_CALL)
-        found = (find_account(self.state, key) for key in keys)
+        found = [find_account(self.state, key) for key in keys]
+        self._subscribe(session, subscribe, "get_accounts", found)
         return [None if acc is None else object_json(acc) for acc in found]
 
-    def get_full_accounts(self, names_or_ids: list[str], subscribe: bool | None = None
-                          ) -> list[list[Json]]:
-        """``[[name_or_id, full_account], …]`` sorted by the key asked; unknown ones left out."""
+    def get_full_accounts(self, names_or_ids: list[str], subscribe: bool | None = None, *,
+                          session: Session | None = None) -> list[list[Json]]:
+        """``[[name_or_id, full_account], …]`` sorted by the key asked; unknown ones left out.
+        Subscribing makes the account's own objects (balances, statistics, orders …) notify."""
         keys = string_list("get_full_accounts", "names_or_ids", names_or_ids)
         require_count("get_full_accounts", "accounts", keys, "api_limit_get_full_accounts",
                       MAX_FULL_ACCOUNTS)
         results = []
+        accounts: list[Object | None] = []
         for key in sorted(set(keys)):
             account = find_account(self.state, key)
             if account is not None:
+                accounts.append(account)
                 results.append([key, full_account(self.state, account)])
+        self._subscribe(session, subscribe, "get_full_accounts", accounts, accounts=True)
         return results
 
     def get_account_count(self) -> int:
@@ -222,12 +292,13 @@ class DatabaseApi(MarketApi, MarketDataApi, SmartcoinApi, GovernanceApi):
     def lookup_asset_symbols(self, symbols_or_ids: list[str]) -> list[Json]:
         return self.get_assets(symbols_or_ids)
 
-    def get_assets(self, asset_symbols_or_ids: list[str], subscribe: bool | None = None
-                   ) -> list[Json]:
+    def get_assets(self, asset_symbols_or_ids: list[str], subscribe: bool | None = None, *,
+                   session: Session | None = None) -> list[Json]:
         """Each asset's JSON (by symbol or id), or null when there is no such asset."""
         keys = string_list("get_assets", "asset_symbols_or_ids", asset_symbols_or_ids)
         require_count("get_assets", "assets", keys, "MAX_OBJECTS_PER_CALL", MAX_OBJECTS_PER_CALL)
         found: list[AssetObject | None] = [find_asset(self.state, key) for key in keys]
+        self._subscribe(session, subscribe, "get_assets", found)
         return [None if asset is None else object_json(asset) for asset in found]
 
     # -- witnesses and committee ---------------------------------------------------------------
@@ -275,3 +346,9 @@ class DatabaseApi(MarketApi, MarketDataApi, SmartcoinApi, GovernanceApi):
     def get_transaction_hex(self, trx: dict[str, Any]) -> str:
         """Hex of the signed transaction's wire bytes."""
         return str(_SIGNED_TX.pack(from_json(SignedTransaction, trx)).hex())
+
+
+def _callback_arg(method: str, callback: int) -> int:
+    if callback < 0:
+        raise InvalidParams(f"{method}: callback must be >= 0, got {callback}")
+    return callback

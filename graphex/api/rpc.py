@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import time
 import types
 import typing
 from collections import deque
@@ -56,6 +57,9 @@ DEFAULT_MAX_PENDING_NOTIFICATIONS = 1000
 class ApiRegistrationError(ValueError):
     """An API set that cannot be exposed (bad name, unlisted or unsuitable method)."""
 
+
+CallObserver = Callable[[str, str, float, bool], None]
+"""Told of each API method call: ``(api, method, seconds, failed)``."""
 
 JsonTypes = tuple[type, ...]
 _NONE = type(None)
@@ -224,19 +228,24 @@ class ApiRegistry:
         *,
         streaming: bool = False,
         max_pending_notifications: int = DEFAULT_MAX_PENDING_NOTIFICATIONS,
+        observer: CallObserver | None = None,
     ) -> Session:
-        return Session(self, peer, streaming=streaming, max_pending=max_pending_notifications)
+        return Session(self, peer, streaming=streaming, max_pending=max_pending_notifications,
+                       observer=observer)
 
 
 class Session:
     """One client connection: its API ids and its outbox of notifications.
 
     ``notify`` must be called on the event loop's thread. Over HTTP (``streaming=False``)
-    ``notify`` does nothing, as a reply cannot be pushed there.
+    ``notify`` does nothing, as a reply cannot be pushed there. ``observer`` (e.g. metrics) is
+    told of every call of an exposed method.
     """
 
-    def __init__(self, registry: ApiRegistry, peer: str, *, streaming: bool, max_pending: int):
+    def __init__(self, registry: ApiRegistry, peer: str, *, streaming: bool, max_pending: int,
+                 observer: CallObserver | None = None):
         self.registry = registry
+        self.observer = observer
         self.peer = peer
         self.streaming = streaming
         self.max_pending = max_pending
@@ -409,13 +418,20 @@ async def invoke(
     spec = entry.specs.get(name)
     if spec is None:
         raise MethodNotFound(f"No method with name '{name}' in API '{entry.name}'")
-    spec.check_args(args)
-    kwargs = {"session": session} if spec.wants_session else {}
+    started, failed = time.perf_counter(), True
     try:
-        result = getattr(entry.obj, name)(*args, **kwargs)
-        return await result if inspect.isawaitable(result) else result
-    except Exception as exc:  # noqa: BLE001 - every failure becomes a typed API error
-        raise to_api_error(exc, name, registry.error_mapper) from None
+        spec.check_args(args)
+        kwargs = {"session": session} if spec.wants_session else {}
+        try:
+            result = getattr(entry.obj, name)(*args, **kwargs)
+            result = await result if inspect.isawaitable(result) else result
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a typed API error
+            raise to_api_error(exc, name, registry.error_mapper) from None
+        failed = False
+        return result
+    finally:
+        if session.observer is not None:
+            session.observer(entry.name, name, time.perf_counter() - started, failed)
 
 
 def error_reply(request_id: Any, error: ApiError) -> dict[str, Any]:

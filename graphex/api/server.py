@@ -7,6 +7,7 @@ Routes (as a BitShares node serves them, fc: src/rpc/websocket_api.cpp):
 - ``GET /`` and ``GET /ws`` with ``Upgrade: websocket``: JSON-RPC over WebSocket (text or binary
   frames in, text frames out), with notifications ``{"method":"notice",...}`` pushed.
   A plain ``GET /`` goes to the optional ``http_get`` handler (e.g. the web page) or gets 400.
+- ``GET /metrics``: Prometheus metrics (:mod:`graphex.api.metrics`), one registry per app.
 - ``POST /`` and ``POST /rpc``: one JSON-RPC request object, or a bounded batch array.
   Status as fc's HTTP handler: 500 for -32603, 400 for other JSON-RPC protocol errors (code
   <= -32600), 204 when nothing is due (notifications only), else 200 (also for chain refusals).
@@ -41,6 +42,8 @@ from graphex.api.errors import (
     LimitExceeded,
     ParseError,
 )
+from graphex.api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from graphex.api.metrics import ApiMetrics
 from graphex.api.rpc import (
     DEFAULT_MAX_PENDING_NOTIFICATIONS,
     ApiRegistry,
@@ -75,7 +78,7 @@ class ApiLimits:
     max_batch_length: int = 100
     max_array_length: int = 10_000
     max_ws_connections_total: int = 5000
-    max_ws_connections_per_address: int = 1000
+    max_ws_connections_per_address: int = 200
     max_pending_notifications: int = DEFAULT_MAX_PENDING_NOTIFICATIONS
     max_inflight_requests_per_connection: int = 32
 
@@ -159,6 +162,7 @@ class ApiServerState:
     limits: ApiLimits
     http_get: Handler | None
     connections: ConnectionCounter
+    metrics: ApiMetrics
     sockets: set[web.WebSocketResponse] = field(default_factory=set)
 
 
@@ -166,14 +170,24 @@ API_STATE = web.AppKey("graphex_api_state", ApiServerState)
 
 
 def make_app(
-    registry: ApiRegistry, *, limits: ApiLimits | None = None, http_get: Handler | None = None
+    registry: ApiRegistry,
+    *,
+    limits: ApiLimits | None = None,
+    http_get: Handler | None = None,
+    metrics: ApiMetrics | None = None,
 ) -> web.Application:
-    """An aiohttp application serving ``registry``; more routes may be added before it starts."""
+    """An aiohttp application serving ``registry``; more routes may be added before it starts.
+    ``metrics`` (a fresh :class:`ApiMetrics` if not given) gets the API's own series."""
     limits = limits if limits is not None else ApiLimits()
+    metrics = metrics if metrics is not None else ApiMetrics()
+    connections = ConnectionCounter(limits)
+    metrics.gauge("graphex_api_open_connections", "Open API WebSocket connections.",
+                  lambda: connections.total)
     app = web.Application(client_max_size=limits.max_request_bytes)
-    app[API_STATE] = ApiServerState(registry, limits, http_get, ConnectionCounter(limits))
+    app[API_STATE] = ApiServerState(registry, limits, http_get, connections, metrics)
     app.router.add_get("/", _get)
     app.router.add_get("/ws", _get)
+    app.router.add_get("/metrics", _metrics)
     app.router.add_post("/", _post)
     app.router.add_post("/rpc", _post)
     app.on_shutdown.append(_close_websockets)
@@ -213,7 +227,9 @@ async def _post(request: web.Request) -> web.StreamResponse:
         limit = state.limits.max_request_bytes
         size = request.content_length or f"more than {limit}"
         return _refusal(LimitExceeded("max_request_bytes", size, limit), HTTP_PAYLOAD_TOO_LARGE)
-    session = state.registry.new_session(request.remote or "", streaming=False)
+    session = state.registry.new_session(
+        request.remote or "", streaming=False, observer=state.metrics.observe_call
+    )
     try:
         reply = await _reply_to(state, session, body)
     finally:
@@ -221,6 +237,11 @@ async def _post(request: web.Request) -> web.StreamResponse:
     if reply.body is None:
         return web.Response(status=HTTP_NO_CONTENT)
     return _json_response(reply.body, http_status(reply.error_code))
+
+
+async def _metrics(request: web.Request) -> web.StreamResponse:
+    body = request.app[API_STATE].metrics.exposition()
+    return web.Response(body=body, headers={hdrs.CONTENT_TYPE: METRICS_CONTENT_TYPE})
 
 
 async def _get(request: web.Request) -> web.StreamResponse:
@@ -247,7 +268,10 @@ async def _websocket(request: web.Request, state: ApiServerState) -> web.StreamR
         max_msg_size=limits.max_request_bytes, heartbeat=WS_HEARTBEAT_S, decode_text=False
     )
     session = state.registry.new_session(
-        peer, streaming=True, max_pending_notifications=limits.max_pending_notifications
+        peer,
+        streaming=True,
+        max_pending_notifications=limits.max_pending_notifications,
+        observer=state.metrics.observe_call,
     )
     try:
         await ws.prepare(request)

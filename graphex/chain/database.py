@@ -31,8 +31,8 @@ Undo semantics:
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
-from types import TracebackType
+from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType, TracebackType
 from typing import Any, ClassVar, Generic, Self, TypeVar, overload
 
 import msgspec
@@ -607,6 +607,18 @@ class Database:
     @property
     def open_sessions(self) -> int:
         return len(self._stack) - self._retained
+
+    def head_block_changes(self) -> Mapping[ObjectId, Object | None] | None:
+        """Read-only view of what the newest retained block state touched: per id, the object as
+        it was before that block (``None``: the id was not live then). ``None`` when there is no
+        such state to read (undo disabled, nothing retained, or a session open on top of it).
+
+        For observers (API notifications) right after a block is pushed: an id now live with a
+        ``None`` prior was created, one live before and now not was removed, else changed. The
+        prior objects are undo backups or live objects: never modify them."""
+        if self.open_sessions or not self._retained:
+            return None
+        return MappingProxyType(self._stack[-1].before)
 
     def set_max_undo(self, max_retained: int) -> None:
         invariant(max_retained >= 0, f"max undo {max_retained} < 0")

@@ -49,11 +49,10 @@ async def serve(node: Node, host: str, port: int, *, produce: bool = True,
                 on_block: Callable[[int], None] | None = None) -> None:
     """Run the API on host:port and produce blocks until SIGINT/SIGTERM (``on_block`` runs after
     each produced block, with the pending pool open for new transactions)."""
-    from ..api.app import build_registry
-    from ..api.server import make_app, start_server
+    from ..api.app import build_app
+    from ..api.server import start_server
 
-    registry = build_registry(node, history)
-    app = make_app(registry)
+    app = build_app(node, history)
     runner = await start_server(app, host, port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
