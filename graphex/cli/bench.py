@@ -125,3 +125,17 @@ def api(connections: int, seconds: float, resting_orders: int, as_json: bool) ->
     from .bench_api import bench_api
 
     emit(bench_api(connections, seconds, resting_orders), recover_rate(), as_json)
+
+
+@bench.command()
+@click.option("--positions", default=10_000, show_default=True,
+              help="Debt positions that the feed drop margin-calls.")
+@click.option("--orders", default=1_000, show_default=True,
+              help="Limit orders on the book that buy the positions' debt.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def margin(positions: int, orders: int, as_json: bool) -> None:
+    """A margin-call cascade: one feed drop makes every position callable; the block holding
+    it margin-calls them all against the book (target: within the 3 s block interval)."""
+    from .bench_margin import bench_margin
+
+    emit(bench_margin(positions, orders), recover_rate(), as_json)

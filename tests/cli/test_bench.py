@@ -28,3 +28,8 @@ def test_bench_api_small() -> None:
     data = run("api", "--seconds", "1", "--connections", "2", "--resting-orders", "20")
     assert int(data["get_order_book_per_s"]) > 0  # type: ignore[call-overload]
     assert float(data["get_full_accounts_p99_ms"]) > 0  # type: ignore[arg-type]
+
+
+def test_bench_margin_small() -> None:
+    data = run("margin", "--positions", "100", "--orders", "10")
+    assert data["calls_filled"] == 100 and data["positions_left"] == 0
