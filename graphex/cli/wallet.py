@@ -271,15 +271,30 @@ def publish_feed(publisher: str, symbol: str, price: str, mcr: str, mssr: str,
 def propose(fee_payer: str, operations: str, lifetime: int, review_period: int | None,
             wallet_path: Path, node: str, as_json: bool) -> None:
     """Propose OPERATIONS: a JSON list of [op_id, {fields}] (fees may be left out)."""
+    ops = _json_operations(operations)
+    _send(wallet_path, node, as_json,
+          lambda c: c.propose(fee_payer, ops, lifetime_s=lifetime, review_period_s=review_period),
+          "proposed")
+
+
+def _json_operations(operations: str) -> list[Any]:
     try:
         ops = json.loads(operations)
     except ValueError as exc:
         raise click.BadParameter(f"not JSON: {exc}", param_hint="OPERATIONS") from None
     if not isinstance(ops, list) or not ops:
         raise click.BadParameter("expected a non-empty JSON list", param_hint="OPERATIONS")
-    _send(wallet_path, node, as_json,
-          lambda c: c.propose(fee_payer, ops, lifetime_s=lifetime, review_period_s=review_period),
-          "proposed")
+    return ops
+
+
+@wallet.command()
+@click.argument("operations")
+@_common
+def send(operations: str, wallet_path: Path, node: str, as_json: bool) -> None:
+    """Sign with the wallet's keys and broadcast OPERATIONS, a JSON list of [op_id, {fields}]
+    (fees may be left out): any operation graphex has, including those without a command."""
+    ops = _json_operations(operations)
+    _send(wallet_path, node, as_json, lambda c: c.broadcast(ops), "sent")
 
 
 @wallet.command()

@@ -118,6 +118,23 @@ def test_propose_and_approve(served: Served, wallet: Wallet) -> None:
     assert wallet.json("approve", "alice", proposal_id)["block_num"] >= 1
 
 
+def test_send_broadcasts_any_operation_as_json(served: Served, wallet: Wallet) -> None:
+    # asset_create has no command of its own: a user-issued asset through `send`
+    options = {"max_supply": "1000000000", "market_fee_percent": 0, "max_market_fee": 0,
+               "issuer_permissions": 79, "flags": 0,
+               "core_exchange_rate": {"base": {"amount": 1, "asset_id": "1.3.0"},
+                                      "quote": {"amount": 1, "asset_id": "1.3.1"}},
+               "whitelist_authorities": [], "blacklist_authorities": [],
+               "whitelist_markets": [], "blacklist_markets": [], "description": "", "extensions": {}}
+    ops = json.dumps([[10, {"issuer": "1.2.17", "symbol": "WALLETCOIN", "precision": 2,
+                            "common_options": options, "is_prediction_market": False,
+                            "extensions": []}]])
+    sent = wallet.json("send", ops)
+    assert sent["operation_results"][0][1].startswith("1.3.")
+    result = wallet.run("send", "[]", ok=False)
+    assert result.exit_code == 2 and "non-empty JSON list" in result.output
+
+
 def test_failures_are_one_readable_line(wallet: Wallet) -> None:
     result = wallet.run("list", password="wrong", ok=False)
     assert result.exit_code == 1
