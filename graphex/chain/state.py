@@ -360,7 +360,7 @@ def _create_genesis_accounts(state: ChainState, when_s: int) -> None:
 def _create_initial_assets(state: ChainState, when_s: int) -> None:
     """The genesis file's user-issued assets (see :mod:`.genesis`), with their accumulated fees
     and fee pools; their supplies are set with the balances."""
-    from .evaluators.asset import (  # the evaluators import this module
+    from .evaluators.asset_checks import (  # the evaluators import this module
         CHARGE_MARKET_FEE,
         DISABLE_CONFIDENTIAL,
         OVERRIDE_AUTHORITY,

@@ -1,11 +1,12 @@
 """Evaluators: one per operation, each with the same shape (see :mod:`.base`).
 
-Importing this package registers every evaluator of the foundation.
+Importing this package registers every evaluator.
 """
 
 from . import (  # noqa: F401  (registration)
     account,
     asset,
+    asset_fees,
     bitasset,
     call_order,
     committee,

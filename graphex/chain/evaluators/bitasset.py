@@ -58,7 +58,7 @@ from ..smartcoin.feeds import (
 from ..smartcoin.objects import NULL_PRICE, AssetBitassetData, PriceFeedWithIcr
 from ..smartcoin.prices import is_null
 from ..state import ChainState
-from .asset import (
+from .asset_checks import (
     COMMITTEE_FED_ASSET,
     DISABLE_BSRM_UPDATE,
     DISABLE_ICR_UPDATE,

@@ -13,7 +13,7 @@ from ...protocol.operations import Transfer
 from ...protocol.operations.base import VOID_RESULT, OperationResult
 from ..errors import PermissionError_, ValidationError
 from ..state import ChainState
-from .asset import TRANSFER_RESTRICTED, require_authorized
+from .asset_checks import TRANSFER_RESTRICTED, require_authorized
 from .base import Evaluator, register
 from .checks import check_fee, check_positive
 
