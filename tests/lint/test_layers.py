@@ -20,7 +20,7 @@ LAYERS = {
 }
 # Clients of a node's JSON-RPC API: they know the chain only through the API, so besides
 # themselves they may import the protocol package alone (to build and sign operations).
-API_CLIENTS = {"feed": {"protocol", "feed"}, "client": {"protocol", "client"}}
+API_CLIENTS = {"feed": {"protocol", "client", "feed"}, "client": {"protocol", "client"}}
 CONSENSUS = ("protocol", "chain")
 
 
