@@ -8,16 +8,13 @@ T0+10 and trade B at T0+50: alice sells 0.001 BTC (the maker) for 10 and 12 GPX 
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-import requests
 import websocket
 from bitshares import BitShares
 from bitshares.account import Account
@@ -26,81 +23,21 @@ from bitshares.market import Market
 from bitsharesbase.chains import known_chains
 from graphenestorage import InRamConfigurationStore
 
-from graphex.api.app import build_registry
 from graphex.api.market_format import price_diff_percent_string, uint128_amount_to_string
-from graphex.api.server import RunningServer, make_app, start_server
-from graphex.node.history import HistoryService
 from graphex.node.node import Node
 from graphex.protocol.codec import format_time
 from graphex.protocol.types import Asset
-from tests.node.test_history import BTC, BTC_LOT, GPX, T0, history_node, order_op, produce, trade
+from tests.node.test_history import BTC, BTC_LOT, GPX, T0, order_op, produce, trade
 from tests.node.test_history import signed as signed_tx
+from tests.served import Served, serve
 
-TIMEOUT_S = 30.0
 EPOCH = "1970-01-01T00:00:00"
 T = TypeVar("T")
 
 
-class Served:
-    """A node with its history and the API server, on an event loop in a thread of the test."""
-
-    def __init__(self, data_dir: Path, *, with_history: bool = True) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self._run(self._start(data_dir, with_history))
-
-    async def _start(self, data_dir: Path, with_history: bool) -> None:
-        self.node, history = history_node(data_dir)  # owned by the loop's thread
-        self.history: HistoryService | None = history if with_history else None
-        self._own_history = history
-        self.server: RunningServer = await start_server(
-            make_app(build_registry(self.node, self.history)))
-
-    def _run(self, coroutine: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(TIMEOUT_S)
-
-    def on_loop(self, action: Callable[[Node], T]) -> T:
-        async def call() -> T:
-            return action(self.node)
-
-        return self._run(call())  # type: ignore[no-any-return]
-
-    def reply(self, method: str, *args: Any, api: str | int = 0) -> dict[str, Any]:
-        body = {"jsonrpc": "2.0", "id": 1, "method": "call", "params": [api, method, list(args)]}
-        answer: dict[str, Any] = requests.post(self.server.url, json=body, timeout=10).json()
-        return answer
-
-    def call(self, method: str, *args: Any, api: str | int = 0) -> Any:
-        answer = self.reply(method, *args, api=api)
-        assert "error" not in answer, answer
-        return answer["result"]
-
-    def error(self, method: str, *args: Any, api: str | int = 0) -> str:
-        answer = self.reply(method, *args, api=api)
-        assert "error" in answer, answer
-        return str(answer["error"]["message"])
-
-    def stop(self) -> None:
-        async def shutdown() -> None:
-            await self.server.stop()
-            self.node.close()
-            self._own_history.close()
-
-        try:
-            self._run(shutdown())
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(timeout=TIMEOUT_S)
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    net = Served(tmp_path / "node")
-    try:
-        yield net
-    finally:
-        net.stop()
+    yield from serve(tmp_path)
 
 
 def two_trades(node: Node) -> None:

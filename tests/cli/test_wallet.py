@@ -19,7 +19,7 @@ from graphex.protocol.bitasset import BitassetOptions
 from graphex.protocol.ids import ObjectId
 from graphex.protocol.operations import AssetCreate
 from graphex.protocol.types import Asset, AssetOptions, Price
-from tests.client.served import Served, serve
+from tests.served import Served, serve
 
 PASSWORD = "correct horse"
 GPX, NEW_ASSET = ObjectId(1, 3, 0), ObjectId(1, 3, 1)
@@ -31,7 +31,7 @@ def cheap_scrypt(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    yield from serve(tmp_path)
+    yield from serve(tmp_path, auto_produce=True)
 
 
 class Wallet:

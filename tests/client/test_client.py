@@ -19,7 +19,7 @@ from graphex.protocol.memo import decrypt_memo
 from graphex.protocol.operations import AssetCreate, Transfer
 from graphex.protocol.struct import from_json
 from graphex.protocol.types import Asset, AssetOptions, Memo, Price
-from tests.client.served import Served, serve
+from tests.served import Served, serve
 
 GPX = ObjectId(1, 3, 0)
 NEW_ASSET = ObjectId(1, 3, 1)
@@ -28,7 +28,7 @@ WITNESS_FED, MPA_PERMISSIONS = 0x80, 0x1FF
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    yield from serve(tmp_path)
+    yield from serve(tmp_path, auto_produce=True)
 
 
 def test_reads(served: Served) -> None:

@@ -5,10 +5,9 @@ DEX ticker 100 000 GPX per BTC over 0.001 BTC. The feed prices BTC (precision 8)
 (precision 5) from that DEX market and from GPX/USD (manual, 0.6 over 1000 GPX) × BTC/USD
 (kraken through ccxt, answering from a recorded ticker; nothing reaches the network).
 
-BTC is a user-issued asset and this chain does not run smartcoins yet, so publishing is refused by
-the chain: the tests check that the transaction is built, priced, signed and submitted, and that
-the refusal is printed readably. (Once the chain supports market-pegged assets, the same path
-publishes; the lead's devnet test covers that.)
+BTC is a user-issued asset, so a feed for it is refused by the chain: those tests check that the
+transaction is built, priced, signed and submitted, and that the refusal is printed readably. A
+witness-fed USD smartcoin created in the test is published to, read back, skipped and updated.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator
 from fractions import Fraction as F
@@ -25,12 +23,9 @@ from typing import Any
 
 import ccxt.async_support as ccxt_async
 import pytest
-import requests
 from click.testing import CliRunner
 from rich.console import Console
 
-from graphex.api.app import build_registry
-from graphex.api.server import RunningServer, make_app, start_server
 from graphex.chain.genesis import devnet_key
 from graphex.cli.main import cli
 from graphex.feed import publish
@@ -40,63 +35,18 @@ from graphex.node.node import Node
 from graphex.protocol.fees import fee_for
 from graphex.protocol.struct import to_json
 from graphex.protocol.transaction import SignedTransaction
-from tests.node.test_history import T0, history_node, trade
+from tests.node.test_history import T0, trade
+from tests.served import Served, serve
 
-TIMEOUT_S = 30.0
 RECORDED = json.loads((Path(__file__).parent / "fixtures" / "ccxt_tickers.json").read_text())
 BTC_PER_GPX = (F(1, 100_000) * 100 + F("0.6") / F("60000.1") * 1000) / 1100  # the VWAP
 
 
-class Served:
-    """A devnet node with its history service and the API server, on a loop in a thread."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self._run(self._start(data_dir))
-
-    async def _start(self, data_dir: Path) -> None:
-        self.node, self.history = history_node(data_dir)
-        trade(self.node, T0 + 10, 10_000_000, 100_000)  # 100 GPX for 0.001 BTC
-        self.server: RunningServer = await start_server(
-            make_app(build_registry(self.node, self.history)))
-
-    def _run(self, coroutine: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(TIMEOUT_S)
-
-    def on_loop(self, action: Any) -> Any:
-        async def call() -> Any:
-            return action(self.node)
-
-        return self._run(call())
-
-    def call(self, method: str, *args: Any) -> Any:
-        body = {"jsonrpc": "2.0", "id": 1, "method": "call", "params": [0, method, list(args)]}
-        answer = requests.post(self.server.url, json=body, timeout=10).json()
-        assert "error" not in answer, answer
-        return answer["result"]
-
-    def stop(self) -> None:
-        async def shutdown() -> None:
-            await self.server.stop()
-            self.node.close()
-            self.history.close()
-
-        try:
-            self._run(shutdown())
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(timeout=TIMEOUT_S)
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    net = Served(tmp_path / "node")
-    try:
+    for net in serve(tmp_path):
+        net.on_loop(lambda node: trade(node, T0 + 10, 10_000_000, 100_000))  # 100 GPX, 0.001 BTC
         yield net
-    finally:
-        net.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -323,7 +273,7 @@ prices = {{ "GPX/USD" = 0.205624768946542 }}
     served.on_loop(lambda n: n.produce_block(n.next_slot()[0]))
     init0 = served.call("get_account_by_name", "init0")["id"]
     (data,) = served.call("get_objects", [bitasset_id])
-    feeds = dict((publisher, entry) for publisher, entry in data["feeds"])
+    feeds = {publisher: entry for publisher, entry in data["feeds"]}
     assert feeds[init0][1]["settlement_price"] == {
         "base": {"amount": 257, "asset_id": data["asset_id"]},
         "quote": {"amount": 12500, "asset_id": "1.3.0"}}
