@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..chain.block_apply import produce_block, scheduled_witness_at, slot_time_of
+from ..chain.block_apply import apply_block, produce_block, scheduled_witness_at, slot_time_of
 from ..chain.errors import ChainError
 from ..chain.genesis import Genesis, devnet_genesis, devnet_key
 from ..chain.invariants import check_invariants
@@ -103,3 +103,13 @@ class DevChain:
         """Sign ``ops`` into a transaction and produce a block with it; returns it processed."""
         block = self.produce([self.tx(ops, signers)])
         return block.transactions[0]
+
+    def replayed_state_hashes(self) -> list[bytes]:
+        """The state hash after each of this chain's blocks, applied to a fresh chain from the same
+        genesis (what a second node would reach)."""
+        replay = DevChain(genesis_text=self.genesis.text, check=False)
+        hashes = []
+        for block in self.blocks:
+            apply_block(replay.state, block)
+            hashes.append(replay.state.state_hash())
+        return hashes
