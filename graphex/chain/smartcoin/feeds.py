@@ -212,12 +212,10 @@ def update_bitasset_current_feed(state: ChainState, data: AssetBitassetData, *,
                 new_price = derived_current_feed_price(state, d)
         if new_price is not None:
             d.current_feed = msgspec.structs.replace(d.current_feed, settlement_price=new_price)
-    # individual_settlement_to_order: the settled-debt order's price follows the feed (core's
-    # update_settled_debt_order) — the individual settlement module's step.
     return data
 
 
-# -- margin calls and revival (seams to the modules that own them) -----------------------------
+# -- margin calls and revival (imported at call time: those modules import this one) ----------
 
 
 def run_margin_calls(state: ChainState, asset: AssetObject) -> None:

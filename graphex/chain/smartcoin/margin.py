@@ -74,11 +74,6 @@ def _match_force_settlements(state: ChainState, bitasset: AssetBitassetData) -> 
     return bool(match_force_settlements(state, bitasset))
 
 
-def _check_settled_debt_order(state: ChainState, bitasset: AssetBitassetData) -> None:
-    """The settled-debt limit order of ``individual_settlement_to_order``: that response is
-    refused at asset creation and update (not supported yet), so there is never one to check."""
-
-
 def _update_current_feed(state: ChainState, bitasset: AssetBitassetData) -> None:
     """The ``no_settlement`` response recaps the current feed after a fill."""
     from .feeds import update_bitasset_current_feed
@@ -170,13 +165,11 @@ def check_call_orders(state: ChainState, asset: AssetObject, *, allow_black_swan
         if settled_some:  # individual settlement closed some positions
             call = least_collateralized(db, bitasset)
             if call is None:
-                _check_settled_debt_order(state, bitasset)
                 return True
             margin_called = True
             if bsrm == BSRM_INDIVIDUAL_SETTLEMENT_TO_FUND:
                 min_price = bitasset_mcop(bitasset)
         if not is_callable(bitasset, call):
-            _check_settled_debt_order(state, bitasset)
             return margin_called
         limit = best_offer(db, mia, backing)
         if limit is not None and compare(limit.sell_price, min_price) >= 0:
@@ -204,7 +197,6 @@ def check_call_orders(state: ChainState, asset: AssetObject, *, allow_black_swan
             if update_feed:
                 min_price = bitasset_mcop(bitasset)
                 update_feed = is_current_feed_price_capped(bitasset)
-    _check_settled_debt_order(state, bitasset)
     return margin_called
 
 
