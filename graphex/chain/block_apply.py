@@ -30,6 +30,7 @@ from ..protocol.struct import codec_of
 from ..protocol.transaction import ProcessedTransaction, SignedTransaction
 from . import witness_schedule as ws
 from .errors import BlockError, ChainError
+from .futures.per_block import futures_block
 from .market.expiry import clear_expired_orders
 from .objects import BlockSummary, Proposal, TransactionHistory, Witness
 from .smartcoin.feeds import update_core_exchange_rates, update_expired_feeds
@@ -224,6 +225,7 @@ def finish_block(state: ChainState, witness_id: ids.ObjectId, when_s: int, new_i
     clear_expired_force_settlements(state)
     update_expired_feeds(state)
     update_core_exchange_rates(state)
+    futures_block(state, when_s)
     for hook in PER_BLOCK_HOOKS:
         hook(state, when_s)
     update_witness_schedule(state)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 
 from ..protocol import ids
 from ..protocol.ids import ObjectId
+from .futures.checks import check_futures, futures_holdings
 from .invariant import InvariantError
 from .market.objects import LimitOrder, order_holdings
 from .market.price import crosses
@@ -93,7 +94,7 @@ def check_invariants(state: ChainState) -> None:
                 f"negative balance: {balance.owner} holds {balance.balance} of {balance.asset_type}"
             )
         held[balance.asset_type] += balance.balance
-    for source in (foundation_holdings, market_holdings, *HOLDINGS):
+    for source in (foundation_holdings, market_holdings, futures_holdings, *HOLDINGS):
         for asset_id, amount in source(state):
             if amount < 0:
                 raise InvariantError(f"negative holding of {amount} in {asset_id}")
@@ -111,6 +112,7 @@ def check_invariants(state: ChainState) -> None:
             )
     check_books(state)
     check_smartcoin_debt(state)
+    check_futures(state)
 
 
 def check_smartcoin_debt(state: ChainState) -> None:

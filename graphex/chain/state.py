@@ -46,6 +46,7 @@ from .objects import (
     Witness,
     WitnessSchedule,
 )
+from .futures.objects import register_futures_tables
 from .smartcoin.objects import register_smartcoin_tables
 from .witness_schedule import shuffle_witnesses
 
@@ -84,6 +85,7 @@ def register_tables(db: Database) -> None:
     db.register(BlockSummary)
     register_market_tables(db)
     register_smartcoin_tables(db)
+    register_futures_tables(db)
 
 
 class ChainState:

@@ -29,6 +29,10 @@ CORE_PRECISION = 100000
 LAST_OPERATION_ID = 77
 
 
+GRAPHEX_OP_IDS = 100
+"""graphex's own operations take ids from here up."""
+
+
 class FeeError(ValueError):
     """A fee that cannot be computed (parameters of the wrong kind, or a result over the cap)."""
 
@@ -109,6 +113,9 @@ FEE_SHAPES: dict[int, type[WireStruct]] = {
     54: BasicFeePerByte, 55: BasicFeePerByte, 56: _F, 57: _F, 58: _F, 59: _F, 60: _F, 61: _F,
     62: _F, 63: _F, 64: _F, 65: _F, 66: _F, 67: _F, 68: _F, 69: _K, 70: _F, 71: _K, 72: _F,
     73: _F, 74: NoFee, 75: _F, 76: _F, 77: _F,
+    # graphex's futures operations (SPEC §7); 106-111 are virtual
+    100: _F, 101: _F, 102: _F, 103: _F, 104: _F, 105: _F, 106: NoFee, 107: NoFee, 108: NoFee,
+    109: NoFee, 110: NoFee, 111: NoFee,
 }
 """The ``fee_params_t`` layout of every operation id (core's ``fee_parameters`` variant)."""
 
@@ -134,6 +141,9 @@ def default_fee_values(p: int = CORE_PRECISION) -> dict[int, tuple[int, ...]]:
         61: (p // 10,), 62: (5 * p,), 63: (p,), 64: (p,), 65: (0,), 66: (p,), 67: (p,),
         68: (p,), 69: (p, p), 70: (0,), 71: (p, p), 72: (p,), 73: (p,), 74: (), 75: (p,),
         76: (p,), 77: (p * 3 // 8,),
+        # graphex: listing a product, its update, margin moves, futures orders and cancels
+        100: (1000 * p,), 101: (100 * p,), 102: (p // 10,), 103: (p // 10,), 104: (p // 10,),
+        105: (p // 100,), 106: (), 107: (), 108: (), 109: (), 110: (), 111: (),
     }
 
 
@@ -213,7 +223,11 @@ def default_fee_parameters(op_id: int, core_precision_factor: int = CORE_PRECISI
 
 
 def default_fee_schedule(core_precision_factor: int = CORE_PRECISION) -> FeeSchedule:
-    """Core's ``fee_schedule::get_default()``: every operation's default parameters, scale 100%."""
+    """Core's ``fee_schedule::get_default()``: every operation's default parameters, scale 100%.
+
+    graphex's own operations (ids from 100) are left out, so the schedule BitShares clients read is
+    core's; their fees fall back to the defaults above until the committee lists them."""
     values = default_fee_values(core_precision_factor)
-    entries = tuple(FeeParameters(i, FEE_SHAPES[i](*values[i])) for i in sorted(FEE_SHAPES))
+    entries = tuple(FeeParameters(i, FEE_SHAPES[i](*values[i]))
+                    for i in sorted(FEE_SHAPES) if i < GRAPHEX_OP_IDS)
     return FeeSchedule(entries, FULL_SCALE)

@@ -41,6 +41,9 @@ WitnessId = Annotated[ObjectId, c.TypedIdCodec(1, 6, "witness_id")]
 LimitOrderId = Annotated[ObjectId, c.TypedIdCodec(1, 7, "limit_order_id")]
 CallOrderId = Annotated[ObjectId, c.TypedIdCodec(1, 8, "call_order_id")]
 ProposalId = Annotated[ObjectId, c.TypedIdCodec(1, 10, "proposal_id")]
+FuturesProductId = Annotated[ObjectId, c.TypedIdCodec(1, 100, "futures_product_id")]
+FuturesSeriesId = Annotated[ObjectId, c.TypedIdCodec(1, 101, "futures_series_id")]
+FuturesOrderId = Annotated[ObjectId, c.TypedIdCodec(1, 102, "futures_order_id")]
 
 _address_prefix = [DEFAULT_PREFIX]
 

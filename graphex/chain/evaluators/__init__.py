@@ -10,6 +10,8 @@ from . import (  # noqa: F401  (registration)
     bitasset,
     call_order,
     committee,
+    futures,
+    futures_product,
     market,
     proposal,
     settlement,

@@ -24,6 +24,21 @@ from .committee import (
     CommitteeMemberUpdate,
     CommitteeMemberUpdateGlobalParameters,
 )
+from .futures import (
+    FuturesDeleverage,
+    FuturesDelivery,
+    FuturesFill,
+    FuturesLiquidation,
+    FuturesOrderCancel,
+    FuturesOrderCancelled,
+    FuturesOrderCreate,
+    FuturesParameters,
+    FuturesProductCreate,
+    FuturesProductUpdate,
+    FuturesSeriesList,
+    MarginDeposit,
+    MarginWithdraw,
+)
 from .market import (
     BidCollateral,
     CallOrderUpdate,
@@ -50,6 +65,19 @@ from .transfer import Transfer
 from .witness import WitnessCreate, WitnessUpdate
 
 __all__ = [
+    "FuturesDeleverage",
+    "FuturesDelivery",
+    "FuturesFill",
+    "FuturesLiquidation",
+    "FuturesOrderCancel",
+    "FuturesOrderCancelled",
+    "FuturesOrderCreate",
+    "FuturesParameters",
+    "FuturesProductCreate",
+    "FuturesProductUpdate",
+    "FuturesSeriesList",
+    "MarginDeposit",
+    "MarginWithdraw",
     "OPERATION",
     "OPERATION_RESULT",
     "AccountCreate",
