@@ -26,6 +26,7 @@ from ..protocol.types import (
 from .applied_ops import AppliedOperation, AppliedOps
 from .database import Database, Object, OrderedIndex, UniqueIndex
 from .errors import InsufficientBalance, UnknownObjectError
+from .futures.objects import register_futures_tables
 from .genesis import Genesis, GenesisError
 from .invariant import invariant
 from .market.objects import register_market_tables
@@ -46,7 +47,6 @@ from .objects import (
     Witness,
     WitnessSchedule,
 )
-from .futures.objects import register_futures_tables
 from .smartcoin.objects import register_smartcoin_tables
 from .witness_schedule import shuffle_witnesses
 

@@ -308,3 +308,4 @@ def approve(account: str, proposal_id: str, remove: bool, wallet_path: Path, nod
     _send(wallet_path, node, as_json,
           lambda c: c.approve(account, proposal_id, approve=not remove),
           f"{'withdrew approval of' if remove else 'approved'} {proposal_id}")
+from . import wallet_futures  # noqa: F401 — registers `graphex wallet futures`

@@ -13,16 +13,25 @@ Conventions, as BitShares' clients (python-bitshares, uptick):
   ``"20 GPX/USD"``), oriented as the chain wants (smartcoin / backing asset).
 - Ratios (collateral, MCR, MSSR) are decimal text (``"1.75"``), stored per mille where the chain
   keeps per mille; more than three decimals are refused.
+- Futures (``docs/futures.md``): prices are decimal text of quote per whole underlying, turned
+  into ticks of 10^-6 by :func:`futures_price_ticks`, which **cuts** (never rounds) decimals
+  beyond six, as the seed says, and tells the caller it did; rates are percent text (``"10"``
+  or ``"0.01%"``, at most four decimals) stored in ppm; a series is named by its product and
+  delivery month (``"GPX/USD 2026-12"``, ``"GPX/USD:202612"``, ``"1.100.0 2026-12"``) or by its
+  id (``1.101.N``).
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from ..protocol.bitasset import PriceFeed
-from ..protocol.codec import parse_time
+from ..protocol.codec import JsonFormError, parse_time
 from ..protocol.ids import PROXY_TO_SELF_ACCOUNT, ObjectId
 from ..protocol.keys import PublicKey
 from ..protocol.memo import encrypt_memo
@@ -33,20 +42,40 @@ from ..protocol.operations import (
     AssetSettle,
     CallOrderUpdate,
     CallOrderUpdateOptions,
+    FuturesOrderCancel,
+    FuturesOrderCreate,
+    FuturesParameters,
+    FuturesProductCreate,
+    FuturesProductUpdate,
     LimitOrderCancel,
     LimitOrderCreate,
+    MarginDeposit,
+    MarginWithdraw,
     OpWrapper,
     ProposalCreate,
     ProposalUpdate,
     Transfer,
 )
+from ..protocol.operations.futures import (
+    IMMEDIATE_OR_CANCEL,
+    LONG,
+    MARK_FEED,
+    MARK_LAST_TRADE,
+    POST_ONLY,
+    PPM,
+    PRICE_DECIMALS,
+    PRICE_SCALE,
+    REDUCE_ONLY,
+    SHORT,
+)
 from ..protocol.operations.market import MAX_EXPIRATION
+from ..protocol.struct import from_json
 from ..protocol.types import MAX_SHARE_SUPPLY, AccountOptions, Asset, Authority, Price
-from .amounts import parse_decimal, split_amount
+from .amounts import format_units, parse_decimal, split_amount, to_units
 from .errors import AmountError, ClientError, KeyMissing
 
 if TYPE_CHECKING:
-    from .client import AsyncClient, OpLike
+    from .client import AssetInfo, AsyncClient, OpLike
 
 ZERO_FEE = Asset(0, ObjectId(1, 3, 0))
 DEFAULT_PROPOSAL_LIFETIME_S = 3600
@@ -65,6 +94,137 @@ def _fits(value: Fraction, what: str) -> Fraction:
         raise AmountError(f"{what} cannot be expressed exactly as a chain price (terms above "
                           f"{MAX_SHARE_SUPPLY}); give fewer digits")
     return value
+
+
+INT64_MAX = (1 << 63) - 1
+FUTURES_SIDES = {"long": LONG, "buy": LONG, "short": SHORT, "sell": SHORT}
+MARK_SOURCES = {"last": MARK_LAST_TRADE, "last-trade": MARK_LAST_TRADE, "feed": MARK_FEED}
+FUTURES_RATES = ("initial_margin", "maintenance_margin", "trade_fee", "liquidation_fee",
+                 "delivery_fee")
+"""Rate keywords of the product builders (percent text) and their ``<name>_ppm`` fields."""
+FIRST_MONTH, LAST_MONTH = 197001, 210512
+"""Delivery months a chain time (``time_point_sec``) can reach."""
+_MONTH = re.compile(r"^(\d{4})-?(\d{2})$")
+_SERIES_NAME = re.compile(r"^(\S+?)\s*(?::|\s)\s*(\d{4}-?\d{2})$")
+_PRODUCT_ID = re.compile(r"^1\.100\.\d+$")
+SERIES_ID = re.compile(r"^1\.101\.\d+$")
+
+
+def futures_price_ticks(text: str) -> tuple[int, bool]:
+    """Decimal text of quote per whole underlying → ``(ticks, was_cut)``: decimals beyond six
+    are cut, not rounded (seed) — ``"0.0500019"`` → ``(50001, True)``, ``"0.05"`` →
+    ``(50000, False)``. Zero, negative, below one tick, too large or non-numbers are refused."""
+    value = parse_decimal(text, "price")
+    if value <= 0:
+        raise AmountError(f"price {text} must be positive")
+    scaled = value * PRICE_SCALE
+    ticks = scaled.numerator // scaled.denominator
+    if ticks < 1:
+        raise AmountError(f"price {text} is below one tick ({format_price_ticks(1)}): futures "
+                          f"prices have at most {PRICE_DECIMALS} decimals")
+    if ticks > INT64_MAX:
+        raise AmountError(f"price {text} is too large (at most {format_price_ticks(INT64_MAX)})")
+    return ticks, scaled.denominator != 1
+
+
+def format_price_ticks(ticks: int) -> str:
+    """``50001`` → ``"0.050001"``: always six decimals, as the API's ``price_text``."""
+    sign = "-" if ticks < 0 else ""
+    whole, frac = divmod(abs(ticks), PRICE_SCALE)
+    return f"{sign}{whole}.{frac:0{PRICE_DECIMALS}d}"
+
+
+def price_cut_notice(text: str, ticks: int) -> str:
+    """What to tell a user whose price :func:`futures_price_ticks` cut."""
+    return (f"price {text} has more than {PRICE_DECIMALS} decimals: cut to "
+            f"{format_price_ticks(ticks)} (seed rule)")
+
+
+def parse_month(text: str) -> int:
+    """``"2026-12"`` or ``"202612"`` → ``202612``."""
+    match = _MONTH.match(text.strip())
+    if match is None:
+        raise ClientError(f"delivery month {text!r} is not YYYY-MM or YYYYMM (as 2026-12)")
+    month = int(match.group(1)) * 100 + int(match.group(2))
+    if not 1 <= month % 100 <= 12 or not FIRST_MONTH <= month <= LAST_MONTH:
+        raise ClientError(f"delivery month {text!r} is not a month between "
+                          f"{format_month(FIRST_MONTH)} and {format_month(LAST_MONTH)}")
+    return month
+
+
+def format_month(month: int) -> str:
+    """``202612`` → ``"2026-12"``."""
+    return f"{month // 100:04d}-{month % 100:02d}"
+
+
+def parse_series_name(text: str) -> tuple[str, int]:
+    """``"GPX/USD 2026-12"``, ``"GPX/USD:202612"`` or ``"1.100.0 2026-12"`` → the product
+    (``"GPX/USD"`` or its id) and the month ``202612``."""
+    match = _SERIES_NAME.match(text.strip())
+    if match is None:
+        raise ClientError(f"series {text!r} is not '<product> <month>' (as 'GPX/USD 2026-12' "
+                          "or 'GPX/USD:202612') nor a series id 1.101.N")
+    return check_product_name(match.group(1)), parse_month(match.group(2))
+
+
+def check_product_name(text: str) -> str:
+    """A product as its id ``1.100.N`` or its pair ``U/Q`` (upper-cased)."""
+    name = text.strip()
+    if _PRODUCT_ID.match(name):
+        return name
+    parts = name.upper().split("/")
+    if len(parts) != 2 or not all(parts):
+        raise ClientError(f"futures product {text!r} is not 'UNDERLYING/QUOTE' (as 'GPX/USD') "
+                          "nor a product id 1.100.N")
+    return "/".join(parts)
+
+
+def futures_side(side: str | int) -> int:
+    """``"long"``/``"buy"`` → 0, ``"short"``/``"sell"`` → 1 (0 and 1 pass through)."""
+    if isinstance(side, int) and side in (LONG, SHORT):
+        return side
+    found = FUTURES_SIDES.get(str(side).strip().lower())
+    if found is None:
+        raise ClientError(f"side {side!r} is neither long nor short")
+    return found
+
+
+def futures_flags(*, reduce_only: bool = False, post_only: bool = False,
+                  ioc: bool = False) -> int:
+    """The order's ``flags`` bits."""
+    if post_only and ioc:
+        raise ClientError("an order cannot be both post-only and immediate-or-cancel")
+    return (REDUCE_ONLY if reduce_only else 0) | (POST_ONLY if post_only else 0) | \
+        (IMMEDIATE_OR_CANCEL if ioc else 0)
+
+
+def percent_ppm(text: str, what: str) -> int:
+    """Percent text → ppm: ``"10"`` or ``"10%"`` → 100000, ``"0.01"`` → 100."""
+    value = parse_decimal(text.strip().removesuffix("%"), what) * (PPM // 100)
+    if value.denominator != 1:
+        raise AmountError(f"{what} {text} has more than four decimals (rates are in ppm)")
+    if not 0 <= value <= PPM:
+        raise AmountError(f"{what} {text} is not a percentage between 0 and 100")
+    return value.numerator
+
+
+def format_ppm_percent(ppm: int) -> str:
+    """``100000`` → ``"10%"``, ``100`` → ``"0.01%"``."""
+    return format_units(ppm, 4) + "%"
+
+
+def tick_value(contract_units: int, underlying_precision: int, quote_precision: int
+               ) -> Fraction:
+    """Quote smallest units one lot gains per tick (the chain lists a product only when this is
+    a whole number ≥ 1)."""
+    return Fraction(contract_units * 10**quote_precision,
+                    10**underlying_precision * PRICE_SCALE)
+
+
+def smallest_contract_text(underlying_precision: int, quote_precision: int) -> str:
+    """The smallest contract size, in whole underlying, with a whole tick value."""
+    units = 10 ** max(underlying_precision + PRICE_DECIMALS - quote_precision, 0)
+    return format_units(units, underlying_precision)
 
 
 class OperationBuilder:
@@ -281,3 +441,123 @@ class OperationBuilder:
                               active_approvals_to_add=change if approve else (),
                               active_approvals_to_remove=() if approve else change)
 
+
+    # -- futures -------------------------------------------------------------------------------
+    async def _contract_units(self, text: str, underlying: AssetInfo, quote: AssetInfo) -> int:
+        """``"1000"`` (or ``"1000 GPX"``) whole underlying per lot → smallest units, checked for
+        a whole tick value."""
+        number = text.strip()
+        if " " in number:
+            number, symbol = split_amount(number)
+            if symbol != underlying.symbol:
+                raise AmountError(f"contract size {text} is not in the underlying "
+                                  f"{underlying.symbol}")
+        units = to_units(number, underlying.precision, symbol=underlying.symbol)
+        value = tick_value(units, underlying.precision, quote.precision)
+        if units > INT64_MAX or value.denominator != 1 or value < 1:
+            smallest = smallest_contract_text(underlying.precision, quote.precision)
+            raise AmountError(
+                f"contract size {number} {underlying.symbol} gives no whole tick value in "
+                f"{quote.symbol} (precision {quote.precision}, prices in 10^-{PRICE_DECIMALS}): "
+                f"use a multiple of {smallest} {underlying.symbol}")
+        return units
+
+    async def _parameters(self, underlying: AssetInfo, quote: AssetInfo,
+                          base: FuturesParameters | None, contract_size: str | None,
+                          mark_price_source: str | None, rates: dict[str, str | None]
+                          ) -> FuturesParameters:
+        changes: dict[str, Any] = {}
+        for name, text in rates.items():
+            if name not in FUTURES_RATES:
+                raise ClientError(f"unknown futures rate {name!r} (one of "
+                                  f"{', '.join(FUTURES_RATES)})")
+            if text is not None:
+                changes[f"{name}_ppm"] = percent_ppm(text, name.replace("_", " "))
+        if mark_price_source is not None:
+            source = MARK_SOURCES.get(mark_price_source.strip().lower())
+            if source is None:
+                raise ClientError(f"mark price source {mark_price_source!r} is neither "
+                                  "'last' (the last trade) nor 'feed'")
+            changes["mark_price_source"] = source
+        if contract_size is not None:
+            changes["contract_size"] = await self._contract_units(contract_size, underlying,
+                                                                  quote)
+        if base is None:
+            return FuturesParameters(**changes)
+        return msgspec.structs.replace(base, **changes)
+
+    async def futures_product_create(self, owner: str, underlying: str, quote: str,
+                                     contract_size: str, *, mark_price_source: str | None = None,
+                                     **rates: str | None) -> FuturesProductCreate:
+        """List a product on ``underlying``/``quote``: ``contract_size`` whole underlying per lot
+        (``"1000"``), rates as percent text (``initial_margin="10"``, ``trade_fee="0.01"`` …;
+        SPEC §7's defaults for those left out), ``mark_price_source`` ``"last"`` or ``"feed"``."""
+        u, q = await self.client.asset(underlying), await self.client.asset(quote)
+        if u.id == q.id:
+            raise ClientError(f"a futures product needs two assets, not {u.symbol}/{q.symbol}")
+        parameters = await self._parameters(u, q, None, contract_size, mark_price_source, rates)
+        return FuturesProductCreate(ZERO_FEE, await self._id(owner), u.id, q.id, parameters)
+
+    async def futures_product_update(self, owner: str | None, product: str, *,
+                                     contract_size: str | None = None,
+                                     mark_price_source: str | None = None,
+                                     **rates: str | None) -> FuturesProductUpdate:
+        """New parameters for ``product``'s series listed from now on: its current ones with
+        the given changes. ``owner`` defaults to the product's owner."""
+        found = await self.client.futures_product(product)
+        u = await self.client.asset(found["underlying"])
+        q = await self.client.asset(found["quote"])
+        try:
+            current = from_json(FuturesParameters, found["parameters"])
+        except (KeyError, JsonFormError) as exc:
+            raise ClientError(f"product {product}: the node's parameters are not as expected: "
+                              f"{exc}") from None
+        parameters = await self._parameters(u, q, current, contract_size, mark_price_source,
+                                            rates)
+        owner_id = ObjectId.parse(found["owner"]) if owner is None else await self._id(owner)
+        return FuturesProductUpdate(ZERO_FEE, owner_id, ObjectId.parse(found["id"]),
+                                    parameters)
+
+    async def margin_deposit(self, account: str, amount: str) -> MarginDeposit:
+        """Move ``amount`` (``"500 USD"``) into the account's margin account in that asset."""
+        return MarginDeposit(ZERO_FEE, await self._id(account), await self._positive(amount))
+
+    async def margin_withdraw(self, account: str, amount: str) -> MarginWithdraw:
+        """Move ``amount`` of free margin back to the account's balance."""
+        return MarginWithdraw(ZERO_FEE, await self._id(account), await self._positive(amount))
+
+    async def _positive(self, amount: str) -> Asset:
+        value = await self.client.amount(amount)
+        if value.amount <= 0:
+            raise AmountError(f"amount {amount} must be positive")
+        return value
+
+    async def futures_order(self, account: str, series: str, side: str | int, lots: int,
+                            price: str, *, month: str | int | None = None,
+                            reduce_only: bool = False, post_only: bool = False,
+                            ioc: bool = False, expiration_s: int | None = None
+                            ) -> FuturesOrderCreate:
+        """A limit order for ``lots`` of ``series`` (see :meth:`AsyncClient.futures_series_ref`)
+        at ``price`` (decimal text, cut to six decimals: :func:`futures_price_ticks`);
+        ``side`` long or short; ``expiration_s`` after the head block (never by default)."""
+        if isinstance(lots, bool) or not isinstance(lots, int) or lots < 1:
+            raise AmountError(f"lots {lots!r} must be a whole number of at least 1")
+        if lots > INT64_MAX:
+            raise AmountError(f"lots {lots} is too large")
+        ticks, _cut = futures_price_ticks(price)
+        product, delivery_month = await self.client.futures_series_ref(series, month)
+        flags = futures_flags(reduce_only=reduce_only, post_only=post_only, ioc=ioc)
+        expiration = MAX_EXPIRATION if expiration_s is None else \
+            await self._head_time() + expiration_s
+        return FuturesOrderCreate(ZERO_FEE, await self._id(account), product, delivery_month,
+                                  futures_side(side), lots, ticks, expiration, flags)
+
+    async def futures_cancel(self, account: str, order_id: str) -> FuturesOrderCancel:
+        """Cancel futures order ``order_id`` (1.102.N)."""
+        try:
+            order = ObjectId.parse(order_id)
+        except ValueError:
+            order = None
+        if order is None or (order.space, order.type) != (1, 102):
+            raise ClientError(f"{order_id!r} is not a futures order id (1.102.N)")
+        return FuturesOrderCancel(ZERO_FEE, await self._id(account), order)

@@ -14,6 +14,13 @@
   decimal amounts (``"12.5 GPX"``); the shortcuts (``transfer``, ``buy``, ``sell``, ``cancel``,
   ``borrow``, ``settle``, ``publish_feed``, ``register``, ``propose``, ``approve``) build and
   broadcast in one step.
+- Futures (SPEC §7): reads of the node's ``futures`` API set (``futures_products``,
+  ``futures_series``, ``futures_order_book``, ``futures_orders``, ``futures_positions``,
+  ``margin_account``, ``futures_fee_pool``, ``futures_trades``, ``futures_ohlcv``,
+  ``delivery_prices``), name resolution (``futures_product``, ``futures_series_ref``,
+  ``futures_series_object``) and the shortcuts ``list_futures_product``,
+  ``update_futures_product``, ``margin_deposit``, ``margin_withdraw``, ``futures_order``,
+  ``futures_cancel``. Replies are passed on as the node sends them (extra fields kept).
 
 Only ``graphex.protocol`` is imported from graphex: the node is known through its API alone.
 """
@@ -41,7 +48,14 @@ from ..protocol.transaction import (
 )
 from ..protocol.types import Asset
 from .amounts import format_units, split_amount, to_units
-from .builders import OperationBuilder
+from .builders import (
+    SERIES_ID,
+    OperationBuilder,
+    check_product_name,
+    format_month,
+    parse_month,
+    parse_series_name,
+)
 from .errors import ClientError, KeyMissing, NodeError
 from .rpc import DEFAULT_TIMEOUT_S, RpcTransport
 from .signing import keys_for
@@ -51,6 +65,7 @@ DEFAULT_EXPIRATION_S = 60
 CONFIRMATION_SLACK_S = 30
 """A synchronous broadcast waits the transaction's lifetime plus this for its block."""
 NETWORK_BROADCAST = "network_broadcast"
+FUTURES_API = "futures"
 OpLike = Operation | list[Any]
 
 
@@ -130,6 +145,9 @@ class AsyncClient:
 
     async def history(self, method: str, *args: Any) -> Any:
         return await self.rpc.call("history", method, *args)
+
+    async def futures(self, method: str, *args: Any) -> Any:
+        return await self.rpc.call(FUTURES_API, method, *args)
 
     # -- chain ---------------------------------------------------------------------------------
     async def chain_properties(self) -> dict[str, Any]:
@@ -262,6 +280,135 @@ class AsyncClient:
         return {"current_feed": data.get("current_feed"), "feeds": data.get("feeds", []),
                 "current_feed_publication_time": data.get("current_feed_publication_time")}
 
+    # -- futures -------------------------------------------------------------------------------
+    async def futures_products(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self.futures("get_futures_products")
+        return result
+
+    async def futures_product(self, product: str) -> dict[str, Any]:
+        """The product named by its id (``1.100.N``) or pair (``"GPX/USD"``)."""
+        name = check_product_name(product)
+        products = await self.futures_products()
+        if name.startswith("1.100."):
+            found = [p for p in products if p.get("id") == name]
+        else:
+            underlying, quote = name.split("/")
+            u, q = await self.asset(underlying), await self.asset(quote)
+            found = [p for p in products
+                     if (p.get("underlying"), p.get("quote")) == (str(u.id), str(q.id))]
+        if not found:
+            listed = ", ".join(await self._product_names(products)) or "none"
+            raise ClientError(f"no futures product {product} on this chain (listed: {listed})")
+        return found[0]
+
+    async def _product_names(self, products: list[dict[str, Any]]) -> list[str]:
+        names = []
+        for p in products:
+            u, q = await self.asset(p["underlying"]), await self.asset(p["quote"])
+            names.append(f"{u.symbol}/{q.symbol}")
+        return names
+
+    async def product_name(self, product: dict[str, Any]) -> str:
+        """``"GPX/USD"`` for a product object."""
+        return (await self._product_names([product]))[0]
+
+    async def futures_series(self, product: str, include_delivered: bool = False
+                             ) -> list[dict[str, Any]]:
+        """The series of ``product`` (id or pair): trading and closed, delivered ones too on
+        request."""
+        product_id = (await self.futures_product(product))["id"]
+        result: list[dict[str, Any]] = await self.futures("get_futures_series", product_id,
+                                                          include_delivered)
+        return result
+
+    async def futures_series_ref(self, series: str, month: str | int | None = None
+                                 ) -> tuple[ObjectId, int]:
+        """(product id, delivery month) of a series named ``"GPX/USD 2026-12"``,
+        ``"GPX/USD:202612"``, by a product and ``month`` apart, or by its id ``1.101.N``. A
+        month not listed yet is fine (an order for it waits in the node until it lists)."""
+        if month is None and SERIES_ID.match(series.strip()):
+            found = await self.futures_series_object(series)
+            return ObjectId.parse(found["product"]), int(found["delivery_month"])
+        if month is None:
+            name, delivery_month = parse_series_name(series)
+        else:
+            name = check_product_name(series)
+            delivery_month = month if isinstance(month, int) else parse_month(month)
+        if name.startswith("1.100."):
+            return ObjectId.parse(name), delivery_month
+        return ObjectId.parse((await self.futures_product(name))["id"]), delivery_month
+
+    async def futures_series_object(self, series: str, month: str | int | None = None
+                                    ) -> dict[str, Any]:
+        """The listed series (as ``get_futures_series`` gives it), named as in
+        :meth:`futures_series_ref`; one not listed raises :class:`ClientError`."""
+        if month is None and SERIES_ID.match(series.strip()):
+            sid = series.strip()
+            for each in await self.futures_products():
+                for found in await self.futures("get_futures_series", each["id"], True):
+                    if found.get("id") == sid:
+                        result: dict[str, Any] = found
+                        return result
+            raise ClientError(f"futures series {sid} does not exist")
+        product, delivery_month = await self.futures_series_ref(series, month)
+        listed = await self.futures("get_futures_series", str(product), True)
+        for found in listed:
+            if int(found.get("delivery_month", 0)) == delivery_month:
+                return dict(found)
+        months = ", ".join(format_month(int(s["delivery_month"])) for s in listed) or "none"
+        raise ClientError(f"series {series}{'' if month is None else ' ' + str(month)} is not "
+                          f"listed (months listed: {months})")
+
+    async def _series_id(self, series: str) -> str:
+        if SERIES_ID.match(series.strip()):
+            return series.strip()
+        return str((await self.futures_series_object(series))["id"])
+
+    async def futures_order_book(self, series: str, limit: int = 50) -> dict[str, Any]:
+        """``{series, bids, asks}``, levels ``{price, lots, orders}`` best first."""
+        result: dict[str, Any] = await self.futures("get_futures_order_book",
+                                                    await self._series_id(series), limit)
+        return result
+
+    async def futures_orders(self, account: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self.futures(
+            "get_futures_orders", str(await self.account_id(account)))
+        return result
+
+    async def futures_positions(self, account: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self.futures(
+            "get_futures_positions", str(await self.account_id(account)))
+        return result
+
+    async def margin_account(self, account: str, asset: str) -> dict[str, Any]:
+        """Balance, locked, equity, requirements, free margin, margin ratio and positions of
+        ``account``'s margin in ``asset``."""
+        result: dict[str, Any] = await self.futures(
+            "get_margin_account", str(await self.account_id(account)),
+            str((await self.asset(asset)).id))
+        return result
+
+    async def futures_fee_pool(self, asset: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self.futures("get_futures_fee_pool",
+                                                    str((await self.asset(asset)).id))
+        return result
+
+    async def futures_trades(self, series: str, limit: int = 100) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self.futures(
+            "get_futures_trades", await self._series_id(series), limit)
+        return result
+
+    async def futures_ohlcv(self, series: str, bucket_seconds: int, start: Any, end: Any
+                            ) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self.futures(
+            "get_futures_ohlcv", await self._series_id(series), bucket_seconds, start, end)
+        return result
+
+    async def delivery_prices(self, product: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self.futures(
+            "get_delivery_prices", (await self.futures_product(product))["id"])
+        return result
+
     # -- transactions --------------------------------------------------------------------------
     async def with_fees(self, ops: Sequence[OpLike], fee_asset: str | None = None
                         ) -> list[Operation]:
@@ -346,6 +493,24 @@ class AsyncClient:
 
     async def approve(self, *args: Any, **kwargs: Any) -> Receipt:
         return await self.broadcast(await self.ops.proposal_update(*args, **kwargs))
+
+    async def list_futures_product(self, *args: Any, **kwargs: Any) -> Receipt:
+        return await self.broadcast(await self.ops.futures_product_create(*args, **kwargs))
+
+    async def update_futures_product(self, *args: Any, **kwargs: Any) -> Receipt:
+        return await self.broadcast(await self.ops.futures_product_update(*args, **kwargs))
+
+    async def margin_deposit(self, *args: Any, **kwargs: Any) -> Receipt:
+        return await self.broadcast(await self.ops.margin_deposit(*args, **kwargs))
+
+    async def margin_withdraw(self, *args: Any, **kwargs: Any) -> Receipt:
+        return await self.broadcast(await self.ops.margin_withdraw(*args, **kwargs))
+
+    async def futures_order(self, *args: Any, **kwargs: Any) -> Receipt:
+        return await self.broadcast(await self.ops.futures_order(*args, **kwargs))
+
+    async def futures_cancel(self, *args: Any, **kwargs: Any) -> Receipt:
+        return await self.broadcast(await self.ops.futures_cancel(*args, **kwargs))
 
 
 def _is_json_op(value: Any) -> bool:

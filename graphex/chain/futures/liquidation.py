@@ -40,7 +40,6 @@ from .accounts import (
     change_balance,
     margin_account,
     pay_fee,
-    position_in,
     positions_of,
     series_of,
 )

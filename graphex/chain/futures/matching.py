@@ -158,7 +158,7 @@ def match_order(state: ChainState, series: FuturesSeries, taker: FuturesOrder,
     crosses. Raises :class:`InsufficientMargin` when a fill would break the taker's margin."""
     fee_ppm = series.parameters.trade_fee_ppm
     other = 1 - taker.side
-    while taker.lots > 0:
+    while state.db.find(taker.id, FuturesOrder) is not None:
         maker = best_order(state, series.id, other)
         if maker is None or not crosses(taker.side, taker.price, maker.price):
             return

@@ -23,7 +23,7 @@ from typing import ClassVar
 
 from ...protocol import ids
 from ...protocol.operations.futures import FuturesParameters
-from ...protocol.types import AccountId, AssetId, Int64, TimeSec, UInt8, UInt32
+from ...protocol.types import AccountId, AssetId, Int64, TimeSec, UInt8, UInt32, UInt128
 from ..database import Database, GroupIndex, Object, OrderedIndex, UniqueIndex
 from ..market.objects import ID_BITS
 
@@ -57,11 +57,11 @@ class DayVolume(Object, kw_only=True):
     price ticks and Σ lots."""
 
     day: Int64 = -1
-    quote_volume: Int64 = 0
-    base_volume: Int64 = 0
+    quote_volume: UInt128 = 0
+    base_volume: UInt128 = 0
     prev_day: Int64 = -1
-    prev_quote_volume: Int64 = 0
-    prev_base_volume: Int64 = 0
+    prev_quote_volume: UInt128 = 0
+    prev_base_volume: UInt128 = 0
 
 
 class TradeDayStats(DayVolume, kw_only=True):

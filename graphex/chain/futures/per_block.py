@@ -21,8 +21,8 @@ from ..state import ChainState
 from .accounts import margin_account
 from .delivery import deliver_series
 from .delivery_price import delivery_price
-from .listing import list_due_series
 from .liquidation import liquidate
+from .listing import list_due_series
 from .matching import remove_order
 from .objects import NO_PRICE, TRADING, FuturesOrder, FuturesPosition, FuturesSeries, MarginAccount
 from .risk import crossed_accounts, rekey
@@ -49,7 +49,8 @@ def feed_mark(state: ChainState, series: FuturesSeries) -> int:
         # settlement_price = smartcoin amount / backing amount
         q_units, u_units = ((feed.base.amount, feed.quote.amount) if not inverted
                             else (feed.quote.amount, feed.base.amount))
-        return (q_units * 10**u.precision * PRICE_SCALE) // (u_units * 10**q.precision)
+        ticks: int = (q_units * 10**u.precision * PRICE_SCALE) // (u_units * 10**q.precision)
+        return ticks
     return NO_PRICE
 
 

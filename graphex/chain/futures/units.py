@@ -8,8 +8,8 @@ from ...protocol.operations.futures import PPM, PRICE_SCALE
 def tick_value(contract_size: int, underlying_precision: int, quote_precision: int) -> int | None:
     """Quote smallest units one lot gains per tick, or None when that is not a whole number ≥ 1
     (``contract_size × 10^Qp / (10^Up × 10^6)``)."""
-    num = contract_size * 10**quote_precision
-    den = 10**underlying_precision * PRICE_SCALE
+    num: int = contract_size * 10**quote_precision
+    den: int = 10**underlying_precision * PRICE_SCALE
     if contract_size <= 0 or num % den:
         return None
     return num // den
@@ -17,14 +17,13 @@ def tick_value(contract_size: int, underlying_precision: int, quote_precision: i
 
 def smallest_contract_size(underlying_precision: int, quote_precision: int) -> int:
     """The smallest contract size (in U's smallest units) with a whole tick value."""
-    den = 10**underlying_precision * PRICE_SCALE
-    num = 10**quote_precision
+    den: int = 10**underlying_precision * PRICE_SCALE
+    num: int = 10**quote_precision
     for size in range(1, 11):
         if (size * num) % den == 0:
             return size
     # den / gcd(den, num) is always a power of ten here
-    scale = den // _gcd(den, num)
-    return scale
+    return den // _gcd(den, num)
 
 
 def _gcd(a: int, b: int) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 from ...protocol.types import Price
+from ..futures.day_stats import record_spot_fill
 from ..smartcoin.margin import call_side_for, check_call_orders, match_new_order_with_calls
 from ..state import ChainState
 from .objects import LimitOrder, best_offer
@@ -94,6 +95,8 @@ def match(state: ChainState, taker: LimitOrder, maker: LimitOrder, price: Price)
                                   cull_taker, price, False)
     maker_gone = fill_limit_order(state, maker, taker_receives.amount, maker_receives,
                                   True, price, True)
+    record_spot_fill(state, taker_sells, maker_receives.amount, taker_receives.asset_id,
+                     taker_receives.amount, state.head_time)
     result = MatchResult(int(taker_gone) | int(maker_gone) << 1)
     if result == MatchResult.NONE_FILLED:  # pragma: no cover - core asserts this never happens
         raise AssertionError("a limit-limit match filled neither order")

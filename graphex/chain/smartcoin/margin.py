@@ -36,6 +36,7 @@ from ...protocol.bitasset import (
 )
 from ...protocol.ids import ObjectId
 from ...protocol.types import Asset, Price
+from ..futures.day_stats import record_spot_fill
 from ..invariant import invariant
 from ..market.objects import LimitOrder, best_offer
 from ..market.orders import fill_limit_order
@@ -188,6 +189,8 @@ def check_call_orders(state: ChainState, asset: AssetObject, *, allow_black_swan
                     update_feed = is_current_feed_price_capped(bitasset)
                 fill_limit_order(state, limit, fill.call_receives.amount, fill.limit_receives,
                                  True, match_price, True)
+                record_spot_fill(state, fill.call_receives.asset_id, fill.call_receives.amount,
+                                 backing, fill.limit_receives.amount, state.head_time)
                 continue
         # no limit order to take (or the position cannot pay it): force settlements, if any
         if skip_matching_settle_orders or not _has_force_settlements(state, mia):
@@ -290,6 +293,8 @@ def match_limit_with_call(state: ChainState, bid: LimitOrder, call: CallOrder, m
     taker_filled = fill_limit_order(state, bid, call_receives.amount, order_receives, cull_taker,
                                     match_price, False)
     maker_filled = fill_call_order(state, call, call_pays, call_receives, match_price, True, fee)
+    record_spot_fill(state, call_receives.asset_id, call_receives.amount, backing,
+                     order_receives.amount, state.head_time)
     if bitasset.options.black_swan_response_method == BSRM_NO_SETTLEMENT:
         _update_current_feed(state, bitasset)
     return int(taker_filled) * TAKER_FILLED | int(maker_filled) * MAKER_FILLED

@@ -13,7 +13,6 @@ the deposits too (zero-sum).
 
 from __future__ import annotations
 
-from graphex.chain.futures.objects import FuturesOrder
 from graphex.protocol.operations.futures import (
     FuturesDeleverage,
     FuturesFill,
