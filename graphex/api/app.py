@@ -1,13 +1,15 @@
 """The node's API registry: which API sets a node serves, and how its errors reach clients.
 
-:func:`build_registry` exposes ``database`` (id 0), ``network_broadcast`` and ``history`` over one
-node; the market-data and history reads need the node's history service (else they refuse).
+:func:`build_registry` exposes ``database`` (id 0), ``network_broadcast``, ``history`` and
+``futures`` over one node; the market-data and history reads need the node's history service
+(else they refuse).
 :func:`node_metrics` adds the node's series (head block, pending pool, transactions applied,
 subscriptions) to an app's metrics; :func:`build_app` is the node's whole API application.
 :func:`map_error` turns the node's typed errors into JSON-RPC errors: a chain refusal
 (:class:`~graphex.chain.errors.ChainError`) or a node refusal (full pending pool …) becomes
-code 1 ``Execution error: <message>``; JSON that is not a valid transaction, operation, object
-id or key becomes -32602 invalid params with the parser's message.
+code 1 ``Execution error: <message>`` (named ``transaction_waiting`` for a transaction the node
+keeps in its waiting pool: see ``broadcast_api.py``); JSON that is not a valid
+transaction, operation, object id or key becomes -32602 invalid params with the parser's message.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from aiohttp import web
 
 from ..chain.errors import ChainError
 from ..node.history import HistoryService
-from ..node.node import Node, NodeError
+from ..node.node import Node, NodeError, TransactionWaiting
 from ..protocol.codec import DecodeError, JsonFormError
 from ..protocol.ids import ObjectIdError
 from ..protocol.keys import KeyError_
 from .broadcast_api import NetworkBroadcastApi
 from .database_api import DatabaseApi
 from .errors import ApiError, ExecutionError, InvalidParams, snake_case
+from .futures_api import FuturesApi
 from .history_api import HistoryApi
 from .metrics import ApiMetrics
 from .rpc import ApiRegistry
@@ -30,6 +33,7 @@ from .server import ApiLimits, Handler, make_app
 
 NETWORK_BROADCAST_API = "network_broadcast"
 HISTORY_API = "history"
+FUTURES_API = "futures"
 
 _MALFORMED_INPUT = (JsonFormError, DecodeError, ObjectIdError, KeyError_)
 
@@ -38,6 +42,8 @@ def map_error(exc: Exception) -> ApiError | None:
     """The API error for an exception raised by an API method (None: not an expected one)."""
     if isinstance(exc, ChainError):
         return ExecutionError(str(exc), code=exc.api_code, name=snake_case(type(exc).__name__))
+    if isinstance(exc, TransactionWaiting):
+        return ExecutionError(str(exc), name="transaction_waiting")
     if isinstance(exc, NodeError):
         return ExecutionError(str(exc), name="node_error")
     if isinstance(exc, _MALFORMED_INPUT):
@@ -46,11 +52,13 @@ def map_error(exc: Exception) -> ApiError | None:
 
 
 def build_registry(node: Node, history: HistoryService | None = None) -> ApiRegistry:
-    """The API sets of ``node``: ``database``, ``network_broadcast`` and ``history`` (served
-    from ``history``, the node's :class:`HistoryService`, when given)."""
+    """The API sets of ``node``: ``database``, ``network_broadcast``, ``history`` and
+    ``futures`` (history reads served from ``history``, the node's :class:`HistoryService`,
+    when given)."""
     registry = ApiRegistry(DatabaseApi(node, history), error_mapper=map_error)
     registry.register(NETWORK_BROADCAST_API, NetworkBroadcastApi(node))
     registry.register(HISTORY_API, HistoryApi(node, history))
+    registry.register(FUTURES_API, FuturesApi(node, history))
     return registry
 
 

@@ -9,6 +9,9 @@ As bitshares-core's ``network_broadcast_api`` (libraries/app/api.cpp):
   includes it; ``trx`` is the processed transaction with its ``operation_results``.
 - ``broadcast_transaction_with_callback(cb, trx)`` → ``null`` at once; the same object is sent
   as a ``notice`` to callback ``cb`` when a block includes the transaction.
+- A futures pre-order (its series not listed yet) waits in the node's waiting pool: the first
+  and third accept it; ``broadcast_transaction_synchronous`` refuses at once with code 1,
+  ``transaction_waiting`` and the node's message, leaving it waiting.
 
 Confirmations come from the node's block listeners (which run on the event loop's thread).
 A waiter ends when its transaction is in a block, when a block's time passes the transaction's
@@ -26,7 +29,7 @@ from typing import Any, ClassVar
 
 from ..chain.errors import ExpiredTransaction
 from ..chain.tx_apply import transaction_id_of
-from ..node.node import Node
+from ..node.node import Node, TransactionWaiting
 from ..protocol.block import SignedBlock, block_num
 from ..protocol.codec import Json, format_time
 from ..protocol.struct import codec_of, from_json
@@ -148,7 +151,14 @@ class NetworkBroadcastApi:
             raise ApiLimitExceeded("broadcast", "awaited confirmations",
                                    len(self._waiters) + 1, "MAX_PENDING_CONFIRMATIONS",
                                    MAX_PENDING_CONFIRMATIONS)
-        self.node.push_transaction(tx)
+        try:
+            self.node.push_transaction(tx)
+        except TransactionWaiting:
+            # a futures pre-order kept in the node's waiting pool (SPEC §7): accepted like a
+            # pending one, except by broadcast_transaction_synchronous, which refuses at once
+            # with the node's message (the transaction stays waiting all the same)
+            if on_included is not None and session is None:
+                raise
         if on_included is not None and on_failed is not None:
             self._waiters[tx_id] = _Waiter(tx.expiration, on_included, on_failed, session)
         return tx_id

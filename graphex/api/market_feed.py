@@ -71,7 +71,16 @@ class MarketChanges:
 
 
 class MarketFeed:
-    """The market subscriptions of every connection to one node's API."""
+    """The market subscriptions of every connection to one node's API.
+
+    Other per-block feeds reuse its bookkeeping by subclassing: a subscription key instead of a
+    market (``_watch`` says which open orders belong to a key, ``block_changes`` what a block
+    did per key, as objects with ``notices()``) and the names in the refusals below."""
+
+    subscribe_method = "subscribe_to_market"
+    subscriptions_what = "markets"
+    subscriptions_limit_name = "MAX_MARKET_SUBSCRIPTIONS"
+    subscriptions_limit = MAX_MARKET_SUBSCRIPTIONS
 
     def __init__(self, node: Node) -> None:
         self.node = node
@@ -85,15 +94,15 @@ class MarketFeed:
     # -- subscribers ---------------------------------------------------------------------------
     def subscribe(self, session: Session, callback: int, market: Market) -> None:
         if not session.streaming:
-            raise QueryRefused("subscribe_to_market needs a WebSocket connection: "
+            raise QueryRefused(f"{self.subscribe_method} needs a WebSocket connection: "
                                "notifications cannot be pushed over HTTP")
         markets = self._subscriptions.get(session)
         if markets is None:
             session.on_close(lambda: self.drop_session(session))
             markets = self._subscriptions[session] = {}
         if market not in markets:
-            require_count("subscribe_to_market", "markets", len(markets) + 1,
-                          "MAX_MARKET_SUBSCRIPTIONS", MAX_MARKET_SUBSCRIPTIONS)
+            require_count(self.subscribe_method, self.subscriptions_what, len(markets) + 1,
+                          self.subscriptions_limit_name, self.subscriptions_limit)
         markets[market] = callback
         if market not in self._open_orders:
             self._watch(market)

@@ -8,6 +8,15 @@ the next block for a local witness without applying them again. Blocks from else
 :meth:`push_block`, which switches to a longer fork through the fork database when needed.
 Every block is appended to the block log before the call returns; a snapshot is written every
 ``snapshot_interval_blocks``. Irreversible blocks' undo states are dropped.
+
+Waiting pool: a transaction refused with an error whose class says ``deferrable = True`` (a
+futures pre-order for a month not listed yet, SPEC §7) is kept in :attr:`Node.waiting` (at most
+:attr:`NodeConfig.max_waiting_transactions`, once per id) and :meth:`push_transaction` raises
+:class:`TransactionWaiting`. After every block that joins the head chain (produced here or
+pushed), the waiting transactions are retried in arrival order: one that applies moves to the
+pending pool (and into the next block), one that expired (expiration <= head block time) or is
+refused for another reason is dropped, one still deferrable stays. Waiting transactions are in no
+block and not in the state; they live in memory only (a restart forgets them).
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from ..chain.genesis import Genesis
 from ..chain.state import ChainState, init_genesis
 from ..chain.tx_apply import apply_transaction, recover_signers, transaction_id_of, unsigned_bytes
 from ..protocol.block import SignedBlock, SignedBlockHeader, block_id, block_num
-from ..protocol.codec import write_varint
+from ..protocol.codec import format_time, write_varint
 from ..protocol.ids import ObjectId
 from ..protocol.keys import PrivateKey, PublicKey
 from ..protocol.struct import codec_of
@@ -36,6 +45,8 @@ from .storage import BlockStore
 log = logging.getLogger(__name__)
 
 MAX_PENDING_TRANSACTIONS = 200_000
+MAX_WAITING_TRANSACTIONS = 1_000
+"""Transactions the waiting pool holds at most (deferrable ones: futures pre-orders)."""
 BLOCK_HEADER_RESERVE_BYTES = 1_024
 MAX_UNDO_BLOCKS = 1_000
 GENESIS_META_KEY = "genesis"
@@ -73,6 +84,20 @@ class NodeError(Exception):
     """A node-level refusal (full pending pool, wrong genesis for the data dir …)."""
 
 
+class TransactionWaiting(NodeError):
+    """The transaction cannot apply yet but may later (its error is deferrable): it waits in the
+    node's waiting pool, retried after every block until it applies or expires."""
+
+    def __init__(self, message: str, tx_id: bytes, expiration: int) -> None:
+        super().__init__(message)
+        self.tx_id, self.expiration = tx_id, expiration
+
+
+def is_deferrable(exc: ChainError) -> bool:
+    """Whether a refusal may go away by itself (its class says ``deferrable = True``)."""
+    return bool(getattr(type(exc), "deferrable", False))
+
+
 @dataclass
 class PendingTx:
     tx: SignedTransaction
@@ -82,11 +107,22 @@ class PendingTx:
 
 
 @dataclass
+class WaitingTx:
+    """A transaction in the waiting pool, with its signers (recovered once) and why it waits."""
+
+    tx: SignedTransaction
+    tx_id: bytes
+    keys: Sequence[PublicKey]
+    reason: str
+
+
+@dataclass
 class NodeConfig:
     data_dir: Path
     snapshot_interval_blocks: int = 1_000
     synchronous: str = "FULL"
     witness_keys: dict[ObjectId, PrivateKey] = field(default_factory=dict)
+    max_waiting_transactions: int = MAX_WAITING_TRANSACTIONS
 
 
 class Node:
@@ -113,6 +149,8 @@ class Node:
         self.pending: list[PendingTx] = []
         self.pending_ids: set[bytes] = set()
         self.pending_bytes = 0
+        self.waiting: dict[bytes, WaitingTx] = {}
+        """The waiting pool, by transaction id in arrival order (see the module docstring)."""
         self.block_budget = 0
         self._pending_session = None  # type: ignore[var-annotated]
         self.block_listeners: list[BlockListener] = []
@@ -185,8 +223,13 @@ class Node:
                 f"{self.block_budget}); retry after the next block"
             )
         keys = signer_keys if signer_keys is not None else self.recover(tx)
-        processed = apply_transaction(self.state, tx, keys, raw=unsigned)
         tx_id = hashlib.sha256(unsigned).digest()[:20]
+        try:
+            processed = apply_transaction(self.state, tx, keys, raw=unsigned)
+        except ChainError as exc:
+            if is_deferrable(exc):
+                self._keep_waiting(tx, tx_id, keys, exc)
+            raise
         raw = processed_bytes(unsigned, processed)
         self.pending.append(PendingTx(tx, tx_id, processed, raw))
         self.pending_bytes += len(raw)
@@ -194,6 +237,39 @@ class Node:
         for listener in self.tx_listeners:
             listener(tx)
         return processed
+
+    # -- the waiting pool ------------------------------------------------------------------------
+    def _keep_waiting(self, tx: SignedTransaction, tx_id: bytes, keys: Sequence[PublicKey],
+                      exc: ChainError) -> None:
+        """Keep ``tx`` (refused with the deferrable ``exc``) waiting; raises TransactionWaiting."""
+        if tx_id not in self.waiting:
+            limit = self.config.max_waiting_transactions
+            if len(self.waiting) >= limit:
+                raise NodeError(f"{exc.message}; the waiting pool is full ({limit} "
+                                "transactions, max_waiting_transactions), retry later") from exc
+            self.waiting[tx_id] = WaitingTx(tx, tx_id, keys, exc.message)
+        raise TransactionWaiting(
+            f"{exc.message}; transaction {tx_id.hex()} waits in the node's pending pool until "
+            f"it applies or expires at {format_time(tx.expiration)}", tx_id, tx.expiration,
+        ) from exc
+
+    def _retry_waiting(self) -> None:
+        """After a block: move waiting transactions that apply now to the pending pool, drop the
+        expired and the refused, keep the still deferrable (in arrival order)."""
+        now = self.state.head_time
+        for tx_id, waiting in list(self.waiting.items()):
+            if waiting.tx.expiration <= now:
+                del self.waiting[tx_id]
+                continue
+            try:
+                self.push_transaction(waiting.tx, waiting.keys)
+            except TransactionWaiting:
+                continue
+            except ChainError as exc:
+                log.info("waiting transaction %s dropped: %s", tx_id.hex(), exc)
+            except NodeError:
+                return  # the pool or the next block is full: try again after the next block
+            del self.waiting[tx_id]
 
     # -- local production ----------------------------------------------------------------------
     def next_slot(self) -> tuple[int, ObjectId | None]:
@@ -221,6 +297,7 @@ class Node:
         raw = block_bytes(block, [p.raw for p in pending])
         self._after_block(block, new_id, raw)
         self._open_pending()
+        self._retry_waiting()
         return block
 
     # -- blocks from elsewhere -----------------------------------------------------------------
@@ -243,6 +320,7 @@ class Node:
         finally:
             self._open_pending()
             self._reapply([*popped, *(p.tx for p in pending)])
+        self._retry_waiting()
         return True
 
     def _apply_and_keep(self, block: SignedBlock, new_id: bytes) -> None:
@@ -294,7 +372,7 @@ class Node:
         for tx in txs:
             try:
                 self.push_transaction(tx)
-            except ChainError:
+            except (ChainError, TransactionWaiting):
                 continue
 
     # -- bookkeeping ---------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from ...protocol.operations import (
     Transfer,
 )
 from ...protocol.operations.base import Operation, OperationResult
+from ...protocol.operations.futures import FuturesDeleverage
 from ...protocol.types import Authority
 
 
@@ -53,6 +54,8 @@ def _named(op: Operation) -> Iterable[ObjectId]:
         yield op.new_issuer
     elif isinstance(op, AssetIssue):
         yield op.issue_to_account
+    elif isinstance(op, FuturesDeleverage):
+        yield op.counterparty
     elif isinstance(op, ProposalCreate):
         for wrapper in op.proposed_ops:
             yield from wrapper.op.required_active()

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from ...protocol.block import SignedBlock, block_num
 from ..node import Node, NodeError
+from .futures import record_futures_block
 from .market import MarketHistoryConfig, record_market_block
 from .operations import record_operations
 from .store import HistoryStore, HistoryStoreError
@@ -118,6 +119,7 @@ class HistoryService:
             with self.store.recording(num, block_id, block.timestamp) as db:
                 record_operations(db, records, block.timestamp)
                 record_market_block(db, records, block.timestamp, self.config)
+                record_futures_block(db, records, num, block.timestamp, self.config)
         except Exception as exc:  # noqa: BLE001 - not consensus: log, stop recording, go on
             self._fail(f"recording block {num}", exc)
 

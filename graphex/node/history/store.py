@@ -9,6 +9,8 @@ Tables (ids are instances: ``account 1.2.7`` is stored as 7, ``asset 1.3.1`` as 
   market history; updated in place and pruned to bounds, so every change to them is journaled:
   triggers write to ``undo_log(block_num, stmt)`` the SQL statement that reverts the change, tagged
   with the block being recorded (the technique of sqlite.org/undoredo.html).
+* ``futures_trades``, ``futures_buckets`` — futures market history (:mod:`.futures`), journaled
+  the same way.
 
 Invariants: each block is recorded in one transaction that also appends its ``blocks`` row, so
 the file is always at a block boundary (after a crash too). The undo log holds the changes of
@@ -25,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..node import MAX_UNDO_BLOCKS
+from .futures import FUTURES_SCHEMA, FUTURES_TABLES
 
 SCHEMA_VERSION = 1
 UNDO_BLOCKS = MAX_UNDO_BLOCKS
@@ -129,6 +132,7 @@ JOURNALED_TABLES: dict[str, tuple[str, ...]] = {
     "tickers": ("base", "quote", "latest_base", "latest_quote", "last_day_base",
                 "last_day_quote"),
     "ticker_roll": ("rolled_through",),
+    **FUTURES_TABLES,
 }
 """The tables whose every change is journaled, with their columns (besides ``id``)."""
 _ALL_TABLES = ("blocks", "operations", "account_ops", *JOURNALED_TABLES, "undo_log")
@@ -180,7 +184,7 @@ class HistoryStore:
         if version not in (0, SCHEMA_VERSION):
             raise sqlite3.DatabaseError(f"schema version {version}, expected {SCHEMA_VERSION}")
         triggers = "\n".join(journal_triggers(t, c) for t, c in JOURNALED_TABLES.items())
-        db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} {triggers} "
+        db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} {FUTURES_SCHEMA} {triggers} "
                          f"PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
 
     def close(self) -> None:
