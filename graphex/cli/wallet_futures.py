@@ -23,7 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..client import Client, ClientError, Receipt, format_units
-from ..client.builders import (
+from ..client.futures_text import (
     format_month,
     format_ppm_percent,
     format_price_ticks,

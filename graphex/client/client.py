@@ -48,15 +48,15 @@ from ..protocol.transaction import (
 )
 from ..protocol.types import Asset
 from .amounts import format_units, split_amount, to_units
-from .builders import (
+from .builders import OperationBuilder
+from .errors import ClientError, KeyMissing, NodeError
+from .futures_text import (
     SERIES_ID,
-    OperationBuilder,
     check_product_name,
     format_month,
     parse_month,
     parse_series_name,
 )
-from .errors import ClientError, KeyMissing, NodeError
 from .rpc import DEFAULT_TIMEOUT_S, RpcTransport
 from .signing import keys_for
 

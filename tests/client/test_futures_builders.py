@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from graphex.client import AmountError, AsyncClient, ClientError, NodeError
-from graphex.client.builders import (
+from graphex.client.futures_text import (
     check_product_name,
     format_month,
     format_ppm_percent,
