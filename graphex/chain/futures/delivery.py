@@ -3,12 +3,15 @@
 At the first block at or after the series' delivery time: cancel its orders, close every
 position at the delivery price (``delivery_price.py``) and charge the delivery fee.
 
-Losses are paid from the loser's margin balance, at most all of it (an account the marks did not
-catch before a price gap); what that leaves uncovered is taken from the winners in proportion to
-their gains (each gets ``⌊gain × paid / gains⌋``, the units left over go to the largest remainders,
-then the oldest positions), so exactly what the losers paid is paid out: the chain is never a
-counterparty and no margin account goes negative. The delivery fee (``delivery_fee_ppm`` of the
-notional at the delivery price, rounded up) is then taken, capped by the balance.
+Every position realizes its PnL at the delivery price (``lots × price × tv − cost``), except that a
+loss is paid from the loser's margin balance, at most all of it (an account the marks did not
+catch before a price gap). What that leaves uncovered is cut from the winners' gains in proportion
+(:func:`pro_rata`: largest remainders, then ids); if the gains are not enough — profits realized
+earlier against positions that later defaulted — the quote's fee pool covers the rest (the seed's
+reserve), then every margin account in that asset in proportion to its balance (recorded as a
+``futures_delivery`` of 0 lots). The chain is never a counterparty and no margin account goes
+negative. The delivery fee (``delivery_fee_ppm`` of the notional at the delivery price, rounded
+up) is then taken, capped by the balance.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from ...protocol.ids import ObjectId
 from ...protocol.operations.futures import REASON_DELIVERY, FuturesDelivery
 from ...protocol.types import Asset
 from ..state import ChainState
-from .accounts import DELIVERY_FEES, change_balance, margin_account, pay_fee
+from .accounts import DELIVERY_FEES, change_balance, fee_pool, margin_account, pay_fee
 from .matching import remove_order
 from .objects import DELIVERED, FuturesOrder, FuturesPosition, FuturesSeries, MarginAccount
 from .units import notional, ppm_up
@@ -33,27 +36,24 @@ def deliver_series(state: ChainState, series: FuturesSeries, price: int,
     tv = series.tick_value
     pnl = {p.id: p.lots * price * tv - p.cost for p in positions}
     margins: dict[ObjectId, MarginAccount] = {}
-    paid = 0
     owed: dict[ObjectId, int] = {}
+    shortfall = 0
     for p in positions:
         margin = margin_account(state, p.account, p.quote)
         assert margin is not None
         margins[p.id] = margin
-        if pnl[p.id] < 0:
-            owed[p.id] = -min(-pnl[p.id], margin.balance)
-            paid += -owed[p.id]
-    gains = sum(v for v in pnl.values() if v > 0)
-    if gains:
-        shares = {pid: v * paid // gains for pid, v in pnl.items() if v > 0}
-        left = paid - sum(shares.values())
-        by_remainder = sorted(shares, key=lambda pid: (-(pnl[pid] * paid % gains), pid))
-        for pid in by_remainder[:left]:
-            shares[pid] += 1
-        owed.update(shares)
+        owed[p.id] = pnl[p.id]
+        if pnl[p.id] < -margin.balance:
+            shortfall += -pnl[p.id] - margin.balance
+            owed[p.id] = -margin.balance
+    gains = {pid: v for pid, v in pnl.items() if v > 0}
+    haircut = min(shortfall, sum(gains.values()))
+    for pid, cut in pro_rata(haircut, gains).items():
+        owed[pid] -= cut
     fee_ppm = series.parameters.delivery_fee_ppm
     for p in positions:
         margin = margins[p.id]
-        realized = owed.get(p.id, 0)
+        realized = owed[p.id]
         change_balance(state, margin, realized)
         fee = min(ppm_up(notional(p.lots, price, tv), fee_ppm), margin.balance)
         pay_fee(state, margin, fee, DELIVERY_FEES)
@@ -61,7 +61,47 @@ def deliver_series(state: ChainState, series: FuturesSeries, price: int,
                                            price, realized))
         db.remove(p)
         touched[margin.id] = margin
+    if shortfall > haircut:
+        _cover_bad_debt(state, series, price, shortfall - haircut, touched)
     with db.modify(series) as s:
         s.status = DELIVERED
         s.delivery_price = price
         s.open_interest = 0
+
+
+def pro_rata(total: int, weights: dict[ObjectId, int]) -> dict[ObjectId, int]:
+    """``total`` split in proportion to ``weights`` (each ``⌊w × total / Σw⌋``, the units left
+    over to the largest remainders, then the smallest ids); ``total ≤ Σw`` keeps each share ≤ w."""
+    whole = sum(weights.values())
+    if total <= 0 or whole <= 0:
+        return {}
+    shares = {key: w * total // whole for key, w in weights.items()}
+    left = total - sum(shares.values())
+    for key in sorted(weights, key=lambda k: (-(weights[k] * total % whole), k))[:left]:
+        shares[key] += 1
+    return shares
+
+
+def _cover_bad_debt(state: ChainState, series: FuturesSeries, price: int, amount: int,
+                    touched: dict[ObjectId, MarginAccount]) -> None:
+    """A loss the losers' balances and the winners' gains could not cover (profits realized
+    earlier, against positions that later defaulted): the quote's fee pool covers it, then every
+    margin account in that asset in proportion to its balance."""
+    pool = fee_pool(state, series.quote)
+    if pool is not None and pool.balance:
+        draw = min(amount, pool.balance)
+        with state.db.modify(pool) as p:
+            p.balance -= draw
+            p.bad_debt_covered += draw
+        amount -= draw
+    if amount <= 0:
+        return
+    margins = [m for m in state.db.table(MarginAccount) if m.asset == series.quote and m.balance]
+    shares = pro_rata(amount, {m.id: m.balance for m in margins})
+    for margin in margins:
+        share = min(shares.get(margin.id, 0), margin.balance)
+        if share:
+            change_balance(state, margin, -share)
+            state.applied.push(FuturesDelivery(Asset(0, series.quote), margin.owner, series.id,
+                                               0, price, -share))
+            touched[margin.id] = margin

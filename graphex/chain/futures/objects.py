@@ -151,6 +151,8 @@ class FuturesFeePool(Object, kw_only=True):
     trade_fees: Int64 = 0
     liquidation_fees: Int64 = 0
     delivery_fees: Int64 = 0
+    bad_debt_covered: Int64 = 0
+    """Paid out of the pool for losses a delivery could not collect (``delivery.py``)."""
 
 
 BOOK_SHIFT = 64

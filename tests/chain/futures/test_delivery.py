@@ -7,7 +7,7 @@ USD/GPX is 520 000 units of notional; the delivery fee is 0.01% (rounded up).
 
 from __future__ import annotations
 
-from graphex.chain.futures.objects import DELIVERED, FuturesOrder, FuturesSeries
+from graphex.chain.futures.objects import DELIVERED, FuturesFeePool, FuturesOrder, FuturesSeries
 from graphex.protocol.operations.futures import (
     REASON_DELIVERY,
     FuturesDelivery,
@@ -121,3 +121,33 @@ def test_without_spot_trades_the_series_vwap_of_the_day_delivers() -> None:
     # exactly half-way: rounded half to even → 50 502
     advance_to(m.chain, DELIVERY)
     assert series(m, 202611).delivery_price == 50_502
+
+
+def test_a_loss_beyond_what_the_winners_gained_is_covered_by_the_pool_then_shared() -> None:
+    # alice buys 2 at 0.05 from bob, sells them to carol at 0.06 (+200 000) and withdraws it all:
+    # open are bob −2 (cost −1 000 000) and carol +2 (cost 1 200 000, balance 120 000)
+    m = futures_market(when_s=utc(2026, 11, 30, 22))
+    deposit(m, "alice", 100_100)
+    deposit(m, "bob", 1_000 * USD_UNIT)
+    deposit(m, "carol", 120_120)
+    long(m, "alice", 2, 50_000)
+    short(m, "bob", 2, 50_000)
+    long(m, "carol", 2, 60_000)
+    short(m, "alice", 2, 60_000, flags=1)
+    assert position(m, "alice") is None and balance(m, "alice") == 100_000 + 200_000 - 120
+    from tests.chain.evaluators.helpers import push
+    from tests.chain.futures.engine_helpers import withdraw_op
+
+    push(m.chain, withdraw_op(m, "alice", 299_880), ["alice"])
+    fees = pool(m)
+    assert fees == 100 + 100 + 120 + 120
+    spot_trade(m, 1_000, 40 * USD_UNIT)  # delivers at 0.040: carol owes 400 000, holds 120 000
+    advance_to(m.chain, DELIVERY)
+    # bob's gain of 200 000 is cut to 0 and he pays the delivery fee of 80; of the 80 000 still
+    # missing the pool pays all it holds (440 + 80) and the rest, 79 480, is shared by the margin
+    # accounts holding USD: only bob has any
+    assert balance(m, "carol") == 0
+    assert balance(m, "bob") == 1_000 * USD_UNIT - 100 - 80 - 79_480
+    found = m.chain.state.db.index(FuturesFeePool, "by_asset").get(m.usd)
+    assert (found.bad_debt_covered, found.balance) == (fees + 80, 0)
+    assert vault(m) == 100_100 + 1_000 * USD_UNIT + 120_120 - 299_880
