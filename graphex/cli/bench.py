@@ -20,6 +20,7 @@ from ..protocol.operations import Transfer
 from ..protocol.transaction import SignedTransaction, Transaction, ref_block_fields, sign
 from ..protocol.types import Asset
 from .bench_common import emit, push_through_node
+from .bench_futures import futures as bench_futures_command
 
 GPX = ObjectId(1, 3, 0)
 
@@ -139,3 +140,6 @@ def margin(positions: int, orders: int, as_json: bool) -> None:
     from .bench_margin import bench_margin
 
     emit(bench_margin(positions, orders), recover_rate(), as_json)
+
+
+bench.add_command(bench_futures_command)

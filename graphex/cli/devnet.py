@@ -24,6 +24,7 @@ from ..chain.genesis import (
 from ..chain.objects import Witness
 from ..node.node import NodeConfig
 from .common import open_node, parse_endpoint, serve
+from .devnet_futures import DevnetFutures, after_each_block
 from .devnet_smartcoins import DevnetFeeder
 
 DEFAULT_DATA_DIR = str(Path.home() / ".graphex" / "devnet")
@@ -54,7 +55,8 @@ def devnet(data_dir: Path, rpc_endpoint: str, reset: bool, snapshot_interval: in
     keys = {n: devnet_key(n).to_wif() for n in (*DEVNET_ACCOUNTS, DEVNET_GATEWAY, *names)}
     (data_dir / "devnet-keys.json").write_text(json.dumps(keys, indent=1) + "\n")
     print_banner(genesis, host, port, data_dir, node.state.head_num)
-    asyncio.run(serve(node, host, port, history=history, on_block=DevnetFeeder(node)))
+    on_block = after_each_block(DevnetFeeder(node), DevnetFutures(node))
+    asyncio.run(serve(node, host, port, history=history, on_block=on_block))
 
 
 def print_banner(genesis: Genesis, host: str, port: int, data_dir: Path, head: int) -> None:
@@ -68,6 +70,8 @@ def print_banner(genesis: Genesis, host: str, port: int, data_dir: Path, head: i
     for asset in genesis.initial_assets:
         echo(f"  asset         {asset.symbol} (precision {asset.precision}), issued by "
              f"{asset.issuer_name}; market {asset.symbol}:{genesis.core_symbol} open from block 0")
+    echo("  futures       GPX/USD, 1 000 GPX per lot, margin in the USD smartcoin: its four months "
+         "list in the first blocks; carol and dave trade the front and the next month")
     echo("  dev accounts (1 000 000 GPX each; private key = sha256('graphex-devnet:' + name)):")
     for name in (*DEVNET_ACCOUNTS, DEVNET_GATEWAY):
         key = devnet_key(name)

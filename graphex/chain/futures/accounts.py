@@ -64,9 +64,14 @@ def pay_fee(state: ChainState, margin: MarginAccount, amount: int, kind: str) ->
     if amount <= 0:
         return
     change_balance(state, margin, -amount)
-    pool = fee_pool(state, margin.asset)
+    credit_fee_pool(state, margin.asset, amount, kind)
+
+
+def credit_fee_pool(state: ChainState, asset: ObjectId, amount: int, kind: str) -> None:
+    """Add ``amount`` of fees already taken from margin balances to ``asset``'s fee pool."""
+    pool = fee_pool(state, asset)
     if pool is None:
-        pool = state.db.create(FuturesFeePool, asset=margin.asset)
+        pool = state.db.create(FuturesFeePool, asset=asset)
     with state.db.modify(pool) as p:
         p.balance += amount
         setattr(p, kind, getattr(p, kind) + amount)

@@ -19,8 +19,15 @@ from __future__ import annotations
 from ...protocol.ids import ObjectId
 from ...protocol.operations.futures import REASON_DELIVERY, FuturesDelivery
 from ...protocol.types import Asset
+from ..invariant import invariant
 from ..state import ChainState
-from .accounts import DELIVERY_FEES, change_balance, fee_pool, margin_account, pay_fee
+from .accounts import (
+    DELIVERY_FEES,
+    change_balance,
+    credit_fee_pool,
+    fee_pool,
+    margin_account,
+)
 from .matching import remove_order
 from .objects import DELIVERED, FuturesOrder, FuturesPosition, FuturesSeries, MarginAccount
 from .units import notional, ppm_up
@@ -51,16 +58,24 @@ def deliver_series(state: ChainState, series: FuturesSeries, price: int,
     for pid, cut in pro_rata(haircut, gains).items():
         owed[pid] -= cut
     fee_ppm = series.parameters.delivery_fee_ppm
-    for p in positions:
+    fees = 0
+    holders = db.group(FuturesPosition, "by_account")
+    for p in positions:  # one balance change per position, one fee-pool change per series
         margin = margins[p.id]
         realized = owed[p.id]
-        change_balance(state, margin, realized)
-        fee = min(ppm_up(notional(p.lots, price, tv), fee_ppm), margin.balance)
-        pay_fee(state, margin, fee, DELIVERY_FEES)
+        after = margin.balance + realized
+        invariant(after >= 0, f"delivery of {p.id} leaves margin account {margin.id} at {after}")
+        fee = min(ppm_up(notional(p.lots, price, tv), fee_ppm), after)
+        with db.modify(margin) as m:
+            m.balance = after - fee
+        fees += fee
         state.applied.push(FuturesDelivery(Asset(fee, p.quote), p.account, series.id, p.lots,
                                            price, realized))
         db.remove(p)
-        touched[margin.id] = margin
+        if margin.liquidating or holders.count((margin.owner, margin.asset)):
+            touched[margin.id] = margin  # still holds positions elsewhere: new bands
+    if fees:
+        credit_fee_pool(state, series.quote, fees, DELIVERY_FEES)
     if shortfall > haircut:
         _cover_bad_debt(state, series, price, shortfall - haircut, touched)
     with db.modify(series) as s:

@@ -172,8 +172,17 @@ def book_bounds(series: ids.ObjectId, side: int) -> tuple[int, int]:
     return (prefix << (PRICE_BITS + ID_BITS)), ((prefix + 1) << (PRICE_BITS + ID_BITS))
 
 
-def risk_key(series_instance: int, price: int, position_instance: int) -> int:
-    return ((series_instance << PRICE_BITS | price) << ID_BITS) | position_instance
+def risk_key(series_instance: int, short: int, price: int, position_instance: int) -> int:
+    """``by_risk`` key: series, side (0 long, 1 short), band end, position instance."""
+    prefix = series_instance << 1 | short
+    return ((prefix << PRICE_BITS | price) << ID_BITS) | position_instance
+
+
+def position_risk_key(p: FuturesPosition) -> int:
+    """A long is keyed by its band's low end, a short by its high end (the side it can lose on)."""
+    if p.lots > 0:
+        return risk_key(p.series.instance, 0, p.risk_lo, p.id.instance)
+    return risk_key(p.series.instance, 1, p.risk_hi, p.id.instance)
 
 
 def register_futures_tables(db: Database) -> None:
@@ -198,8 +207,7 @@ def register_futures_tables(db: Database) -> None:
         UniqueIndex("by_account_series", lambda p: (p.account, p.series)),
         GroupIndex("by_account", lambda p: (p.account, p.quote)),
         GroupIndex("by_series", lambda p: p.series),
-        OrderedIndex("by_risk_lo", lambda p: risk_key(p.series.instance, p.risk_lo, p.id.instance)),
-        OrderedIndex("by_risk_hi", lambda p: risk_key(p.series.instance, p.risk_hi, p.id.instance)),
+        OrderedIndex("by_risk", position_risk_key),
     )
     db.register(
         MarginAccount,

@@ -6,7 +6,7 @@ requirement, absorbed by one unit per position). :func:`rekey` splits ``S`` even
 account's ``n`` marked positions and gives each the adverse mark move its share covers: a long's
 ``risk_lo = m − ⌊share × 10^6 / (tv × |q| × (10^6 − mm))⌋``, a short's
 ``risk_hi = m + ⌊share × 10^6 / (tv × |q| × (10^6 + mm))⌋``. While every mark stays within every
-band, the account's slack stays ≥ 0. :func:`crossed_accounts` reads the per-series band indexes
+band, the account's slack stays ≥ 0. :func:`crossed_accounts` reads the per-series band index
 from the new mark outward, so its cost is the number of positions whose band was crossed.
 """
 
@@ -62,15 +62,11 @@ def rekey(state: ChainState, margin: MarginAccount) -> None:
 
 def crossed_accounts(state: ChainState, series_id: ObjectId, mark: int) -> list[ObjectId]:
     """Owners of the positions in ``series_id`` whose band the mark ``mark`` left: longs with
-    ``risk_lo > mark``, shorts with ``risk_hi < mark`` (in position id order per side)."""
+    ``risk_lo > mark``, shorts with ``risk_hi < mark`` (longs then shorts, in band order)."""
     s = series_id.instance
-    owners: list[ObjectId] = []
-    lo_index = state.db.ordered(FuturesPosition, "by_risk_lo")
-    for position in lo_index.range(risk_key(s, mark + 1, 0), risk_key(s + 1, 0, 0)):
-        owners.append(position.account)
-    hi_index = state.db.ordered(FuturesPosition, "by_risk_hi")
-    for position in hi_index.range(risk_key(s, 0, 0), risk_key(s, mark, 0)):
-        owners.append(position.account)
+    index = state.db.ordered(FuturesPosition, "by_risk")
+    owners = [p.account for p in index.range(risk_key(s, 0, mark + 1, 0), risk_key(s, 1, 0, 0))]
+    owners += [p.account for p in index.range(risk_key(s, 1, 0, 0), risk_key(s, 1, mark, 0))]
     return owners
 
 
