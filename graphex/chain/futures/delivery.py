@@ -17,9 +17,9 @@ up) is then taken, capped by the balance.
 from __future__ import annotations
 
 from ...protocol.ids import ObjectId
-from ...protocol.operations.futures import REASON_DELIVERY, FuturesDelivery
+from ...protocol.operations.futures import PPM, REASON_DELIVERY, FuturesDelivery
 from ...protocol.types import Asset
-from ..invariant import invariant
+from ..invariant import broken
 from ..state import ChainState
 from .accounts import (
     DELIVERY_FEES,
@@ -30,7 +30,6 @@ from .accounts import (
 )
 from .matching import remove_order
 from .objects import DELIVERED, FuturesOrder, FuturesPosition, FuturesSeries, MarginAccount
-from .units import notional, ppm_up
 
 
 def deliver_series(state: ChainState, series: FuturesSeries, price: int,
@@ -64,8 +63,9 @@ def deliver_series(state: ChainState, series: FuturesSeries, price: int,
         margin = margins[p.id]
         realized = owed[p.id]
         after = margin.balance + realized
-        invariant(after >= 0, f"delivery of {p.id} leaves margin account {margin.id} at {after}")
-        fee = min(ppm_up(notional(p.lots, price, tv), fee_ppm), after)
+        if after < 0:
+            broken(f"delivery of {p.id} leaves margin account {margin.id} at {after}")
+        fee = min(-(-abs(p.lots) * price * tv * fee_ppm // PPM), after)  # ppm_up of the notional
         with db.modify(margin) as m:
             m.balance = after - fee
         fees += fee
