@@ -28,7 +28,8 @@ def _load(data_dir: Path, replay: bool) -> Node:
               help="Also replay the block log from genesis and compare state hashes.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def check(data_dir: Path, replay: bool, as_json: bool) -> None:
-    """Check state invariants (supply conservation, no negative balances) and the state hash."""
+    """Check state invariants (supply conservation, no negative balances, no crossed book, the
+    futures ledger: zero-sum, net lots zero, margin locks) and the state hash."""
     node = _load(data_dir, replay=False)
     result: dict[str, object] = {"head_block": node.state.head_num}
     ok = True
