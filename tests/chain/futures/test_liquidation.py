@@ -162,3 +162,23 @@ def test_zero_sum_once_everything_is_closed() -> None:
     assert all(position(m, w) is None for w in ("alice", "bob", "carol", "dave"))
     assert balances_plus_pool(m) == DEPOSITS
     assert_zero_sum(m)
+
+
+def test_the_liquidation_fee_is_capped_by_what_equity_remains() -> None:
+    m = opened()
+    long(m, "dave", 5, 43_400)
+    long(m, "carol", 1, 43_500)
+    short(m, "dave", 1, 43_500)
+    # at 43 500 alice's equity is 199 850 − 30 × 6 500 = 4 850 against maintenance 65 250;
+    # bankruptcy price 43 500 − ⌊4 850 / 30⌋ = 43 339, dave's bid at 43 400 is above it. Closing
+    # at 43 400 helps ⌈60 402 / 18 536.6⌉ = 4 lots' worth, so all 3 go: realized 1 302 000 −
+    # 1 500 000 = −198 000 leaves 1 850. The trade fee ⌈130.2⌉ = 131 is paid; the liquidation
+    # fee, 6 510 in full, is cut to the 1 719 left: alice ends with nothing, never below.
+    [liq] = ops_of(m, FuturesLiquidation)
+    assert (liq.equity, liq.maintenance, liq.closed_lots, liq.deleveraged_lots) == (
+        4_850, 65_250, 3, 0)
+    [forced] = [f for f in ops_of(m, FuturesFill) if f.liquidation]
+    assert (forced.lots, forced.price, forced.realized_pnl, forced.fee.amount) == (
+        3, 43_400, -198_000, 131 + 1_719)
+    assert position(m, "alice") is None and balance(m, "alice") == 0
+    assert_zero_sum(m)
