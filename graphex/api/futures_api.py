@@ -33,6 +33,7 @@ import sqlite3
 from itertools import islice
 from typing import ClassVar
 
+from ..chain.futures.names import price_text
 from ..chain.futures.objects import DELIVERED, FuturesOrder, FuturesProduct, FuturesSeries
 from ..chain.state import ChainState
 from ..node.history import HistoryService, HistoryUnavailable
@@ -49,7 +50,6 @@ from .futures_views import (
     optional_price_text,
     order_json,
     positions_json,
-    price_text,
     product_json,
     quote_text,
     series_json,

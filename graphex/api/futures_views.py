@@ -21,6 +21,7 @@ from ..chain.futures.accounts import (
     position_value,
     positions_of,
 )
+from ..chain.futures.names import pair_symbol, price_text, series_label
 from ..chain.futures.objects import (
     DELIVERED,
     NO_PRICE,
@@ -34,7 +35,7 @@ from ..chain.futures.objects import (
 from ..chain.state import ChainState
 from ..protocol.codec import Json
 from ..protocol.ids import ObjectId
-from ..protocol.operations.futures import LONG, PRICE_DECIMALS, SHORT
+from ..protocol.operations.futures import LONG, SHORT
 from .market_format import amount_to_string
 from .queries import object_json
 
@@ -44,11 +45,6 @@ BOOK_SIDES = {"bids": LONG, "asks": SHORT}
 
 
 # -- text ----------------------------------------------------------------------------------------
-def price_text(ticks: int) -> str:
-    """Ticks as a decimal price with 6 decimals: 50_000 → ``"0.050000"``."""
-    whole, frac = divmod(abs(ticks), 10**PRICE_DECIMALS)
-    return f"{'-' if ticks < 0 else ''}{whole}.{frac:0{PRICE_DECIMALS}d}"
-
 
 def optional_price_text(ticks: int | None) -> str | None:
     return None if ticks is None or ticks == NO_PRICE else price_text(ticks)
@@ -58,18 +54,10 @@ def quote_text(state: ChainState, asset: ObjectId, amount: int) -> str:
     return amount_to_string(amount, state.asset(asset).precision)
 
 
-def month_text(month: int) -> str:
-    """``YYYYMM`` as ``"YYYY-MM"``."""
-    return f"{month // 100:04d}-{month % 100:02d}"
-
-
-def pair_symbol(state: ChainState, underlying: ObjectId, quote: ObjectId) -> str:
-    return f"{state.asset(underlying).symbol}/{state.asset(quote).symbol}"
 
 
 def series_name(state: ChainState, series: FuturesSeries) -> str:
-    return f"{pair_symbol(state, series.underlying, series.quote)} " \
-           f"{month_text(series.delivery_month)}"
+    return series_label(state, series.underlying, series.quote, series.delivery_month)
 
 
 def average_entry_ticks(position: FuturesPosition, tick_value: int) -> int | None:

@@ -75,10 +75,11 @@ def account(node: Node, name: str) -> ObjectId:
     return found.id
 
 
-def signed(node: Node, who: str, op: Operation) -> SignedTransaction:
+def signed(node: Node, who: str, op: Operation, expiration_s: int = 60) -> SignedTransaction:
+    """``op`` with its fee, in a transaction of ``who`` expiring ``expiration_s`` after the head."""
     op = msgspec.structs.replace(op, fee=Asset(fee_for(node.state.params.current_fees, op), GPX))
     num, prefix = ref_block_fields(node.state.head_id)
-    tx = Transaction(num, prefix, node.state.head_time + 60, (op,))
+    tx = Transaction(num, prefix, node.state.head_time + expiration_s, (op,))
     return sign(tx, [devnet_key(who)], node.state.chain_id)
 
 

@@ -13,19 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import msgspec
 import pytest
 
 from graphex.chain.futures.errors import SeriesNotListed, UnknownSeries
 from graphex.chain.futures.objects import FuturesOrder, FuturesSeries
-from graphex.chain.genesis import devnet_key
 from graphex.chain.tx_apply import transaction_id_of
 from graphex.node.history import HistoryService
 from graphex.node.node import Node, NodeError, TransactionWaiting
 from graphex.protocol.codec import parse_time
-from graphex.protocol.fees import fee_for
 from graphex.protocol.ids import ObjectId
-from graphex.protocol.operations.base import Operation
 from graphex.protocol.operations.futures import (
     LONG,
     FuturesOrderCreate,
@@ -33,9 +29,9 @@ from graphex.protocol.operations.futures import (
     FuturesProductCreate,
     MarginDeposit,
 )
-from graphex.protocol.transaction import SignedTransaction, Transaction, ref_block_fields, sign
+from graphex.protocol.transaction import SignedTransaction
 from graphex.protocol.types import Asset
-from tests.node.test_history import account, history_node, produce
+from tests.node.test_history import account, history_node, produce, signed
 
 GPX, BTC = ObjectId(1, 3, 0), ObjectId(1, 3, 1)
 PRODUCT = ObjectId(1, 100, 0)
@@ -44,14 +40,6 @@ DAY_S = 86_400
 
 
 # -- helpers -----------------------------------------------------------------------------------
-def signed(node: Node, who: str, op: Operation, expiration_s: int = 60) -> SignedTransaction:
-    """``op`` with its fee, in a transaction of ``who`` expiring ``expiration_s`` after the head."""
-    op = msgspec.structs.replace(op, fee=Asset(fee_for(node.state.params.current_fees, op), GPX))
-    num, prefix = ref_block_fields(node.state.head_id)
-    tx = Transaction(num, prefix, node.state.head_time + expiration_s, (op,))
-    return sign(tx, [devnet_key(who)], node.state.chain_id)
-
-
 def list_product(node: Node) -> None:
     """alice lists GPX/BTC (1 GPX a lot) and bob deposits 1 BTC of margin."""
     node.push_transaction(signed(node, "alice", FuturesProductCreate(

@@ -26,7 +26,6 @@ from ...protocol.operations.futures import (
     LONG,
     ORDER_FLAGS,
     POST_ONLY,
-    PRICE_SCALE,
     REASON_IMMEDIATE_OR_CANCEL,
     REDUCE_ONLY,
     SHORT,
@@ -53,6 +52,7 @@ from ..futures.matching import (
     reducible_lots,
     remove_order,
 )
+from ..futures.names import price_text, series_label
 from ..futures.objects import DELIVERED, FuturesOrder, FuturesProduct, FuturesSeries, MarginAccount
 from ..futures.risk import rekey
 from ..state import ChainState
@@ -64,25 +64,12 @@ MAX_LOTS = 10**9
 MAX_PRICE_TICKS = 10**15
 
 
-def price_text(ticks: int) -> str:
-    return f"{ticks // PRICE_SCALE}.{ticks % PRICE_SCALE:06d}"
-
-
-def month_text(month: int) -> str:
-    return f"{month // 100}-{month % 100:02d}"
-
-
-def series_label(state: ChainState, product: FuturesProduct, month: int) -> str:
-    return (f"{state.asset(product.underlying).symbol}/{state.asset(product.quote).symbol} "
-            f"{month_text(month)}")
-
-
 def find_series(state: ChainState, product_id: Any, month: int) -> FuturesSeries:
     """The trading series of ``product_id`` for ``month``, or the refusal that applies."""
     product = state.db.find(product_id, FuturesProduct)
     if product is None:
         raise UnknownSeries(f"futures order: no futures product {product_id}")
-    label = series_label(state, product, month)
+    label = series_label(state, product.underlying, product.quote, month)
     series: FuturesSeries | None = state.db.index(FuturesSeries, "by_month").get(
         (product.id, month))
     if series is None:
@@ -262,10 +249,9 @@ class FuturesOrderCancelEvaluator(Evaluator[FuturesOrderCancel]):
                 f"{state.describe_account(op.account)}")
         series = state.db.get(order.series, FuturesSeries)
         if state.head_time >= series.cutoff_time:
-            product = state.db.get(series.product, FuturesProduct)
+            label = series_label(state, series.underlying, series.quote, series.delivery_month)
             raise TradingClosed(
-                f"futures order cancel: trading in "
-                f"{series_label(state, product, series.delivery_month)} closed at "
+                f"futures order cancel: trading in {label} closed at "
                 f"{format_time(series.cutoff_time)} UTC; open orders are cancelled at delivery")
         return order
 

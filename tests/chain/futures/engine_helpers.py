@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphex.chain.futures.accounts import account_risk, margin_account, position_in
+from graphex.chain.futures.checks import futures_holdings
 from graphex.chain.futures.objects import (
     FuturesFeePool,
     FuturesOrder,
@@ -132,10 +133,7 @@ def pool(m: Market) -> int:
 def vault(m: Market) -> int:
     """What the futures market holds of USD: Σ (balance) − Σ (position cost) + fee pool — equal
     to Σ deposits − Σ withdrawals whatever trading, liquidation and delivery did (zero-sum)."""
-    db = m.chain.state.db
-    held = sum(a.balance for a in db.table(MarginAccount) if a.asset == m.usd)
-    held -= sum(p.cost for p in db.table(FuturesPosition) if p.quote == m.usd)
-    return held + pool(m)
+    return dict(futures_holdings(m.chain.state)).get(m.usd, 0)
 
 
 def balances_plus_pool(m: Market) -> int:
